@@ -1,0 +1,111 @@
+// Shapes shared by the pure domain core. No I/O, no clock reads anywhere under src/domain.
+
+/**
+ * A customer's orders, compacted at ingest so a recompute never rescans raw orders.
+ * Parallel arrays sorted by `t` ascending; cancelled orders are never in here.
+ * Money is integer fen (1 yuan = 100 fen) so sums are exact.
+ */
+export interface Rollup {
+  /** occurredAt, epoch milliseconds */
+  t: number[];
+  /** amount in fen; negative for a refund */
+  a: number[];
+  /** margin in fen; NaN when the order carried no margin */
+  g: number[];
+}
+
+export interface Metrics {
+  recencyDays: number | null;
+  frequency: number;
+  monetary: number; // yuan, 2 decimals
+  margin: number | null; // yuan
+  lifetimeValue: number; // yuan
+  orderCount: number;
+  avgOrderValue: number | null; // yuan, 2 decimals
+  tenureDays: number | null;
+  medianIntervalDays: number | null;
+  monetaryTopPct: number | null;
+  r: number | null;
+  f: number | null;
+  m: number | null;
+  rfmTotal: number | null;
+  valueScore: number | null;
+  previousTierRank: number;
+  tierRank: number;
+}
+
+export type RiskLevel = 'none' | 'low' | 'medium' | 'high';
+export type Severity = 'low' | 'medium' | 'high';
+export type Lifecycle = 'prospect' | 'new' | 'growing' | 'mature' | 'dormant' | 'churned';
+
+export interface RiskReason {
+  rule: string;
+  severity: Severity;
+  /** the numbers that made the rule fire */
+  detail: Record<string, unknown>;
+}
+
+export interface Risk {
+  level: RiskLevel;
+  reasons: RiskReason[];
+}
+
+export interface ConditionTrace {
+  metric: string;
+  op: string;
+  value: unknown;
+  actual: unknown;
+  held: boolean;
+}
+
+export interface Explanation {
+  /** key of the tier rule that matched this run */
+  rule: string;
+  conditions: ConditionTrace[];
+  /** set when stability kept the current tier although `rule` ranks lower */
+  keptBy?: { stability: true; candidate: string; agreeingRuns: number; needed: number };
+}
+
+/** The latest approved manual score of a customer. */
+export interface ApprovedScore {
+  points: Record<string, number>;
+  approvedBy: string;
+  approvedAt: string;
+  submittedBy?: string;
+  requestId?: string;
+}
+
+/** What the engine writes back per customer. */
+export interface TierState {
+  tier: string;
+  tierName: string;
+  tierRank: number;
+  /** ISO instant the current tier was first assigned */
+  since: string;
+  previous: string | null;
+  /** consecutive runs whose result ranked below the current tier (stability) */
+  downgradeStreak: number;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+  risk: Risk;
+  explanation: Explanation;
+  policyVersion: number;
+  evaluatedAt: string;
+  runId: string;
+}
+
+/**
+ * Population statistics of one full run, needed by `quintiles` RFM and `monetaryTopPct`.
+ * `monetaryDesc` holds every evaluated customer's monetary (yuan), sorted descending.
+ * Cut-offs: for score s = 2..5, index s-2 holds the value a customer must beat (see engine).
+ */
+export interface PopulationStats {
+  n: number;
+  monetaryDesc: Float64Array;
+  quintiles: {
+    n: number; // customers with non-null recencyDays
+    recency: number[];
+    frequency: number[];
+    monetary: number[];
+  } | null;
+}

@@ -1,0 +1,169 @@
+// The storage port. Two adapters implement it: memory (embedded default) and mongo.
+// Both must pass test/store/contract.test.ts. Rules for the mongo adapter: SPEC §9 portable storage rules.
+import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../domain/types.ts';
+
+export interface OrgUser {
+  id: string;
+  name: string;
+  role: 'rep' | 'manager' | 'admin';
+  teamId?: string;
+  locale?: 'zh-CN' | 'en';
+  feishu?: { openId?: string; userId?: string };
+  wecom?: { userId: string };
+  dingtalk?: { userId: string };
+}
+
+export interface OrgTeam {
+  id: string;
+  name: string;
+  managerIds: string[];
+  feishu?: { chatId: string };
+  wecom?: { chatId?: string; webhookKey?: string };
+  dingtalk?: { openConversationId: string };
+}
+
+export interface Org {
+  users: OrgUser[];
+  teams: OrgTeam[];
+}
+
+export type AttributeValue = string | number | boolean | null;
+
+/** A customer as the source system sends it (validated before it reaches the store). */
+export interface CustomerInput {
+  id: string;
+  name: string;
+  ownerId: string;
+  teamId?: string | null;
+  attributes?: Record<string, AttributeValue>;
+  tags?: string[];
+}
+
+/** An order as validated at the edge; money already converted to integer fen. */
+export interface OrderInput {
+  orderId: string;
+  customerId: string;
+  amountFen: number;
+  marginFen: number | null;
+  occurredAt: number; // epoch ms
+  /** original text, kept for the record */
+  occurredAtText: string;
+  cancelled: boolean;
+}
+
+export interface CustomerRecord {
+  id: string;
+  name: string;
+  ownerId: string;
+  teamId: string | null;
+  attributes: Record<string, AttributeValue>;
+  tags: string[];
+  rollup: Rollup;
+  state: TierState | null;
+  /**
+   * Set while a run is writing: the state as it was before `state.runId` touched it.
+   * Re-running the same run evaluates against this, so a resumed run gives the same result.
+   */
+  stateBeforeRun: TierState | null;
+  score: ApprovedScore | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CustomerFilter {
+  tier?: string;
+  risk?: string;
+  ownerId?: string;
+  teamId?: string;
+  /** case-insensitive substring of name or id */
+  q?: string;
+}
+
+export interface HistoryEntry {
+  customerId: string;
+  from: string | null;
+  to: string;
+  at: string;
+  runId: string;
+}
+
+export interface StateWrite {
+  id: string;
+  state: TierState;
+  stateBeforeRun: TierState | null;
+}
+
+export interface PolicyVersion {
+  version: number;
+  installedAt: string;
+  policy: unknown; // the validated policy object as given
+}
+
+export type RunStatus = 'running' | 'done' | 'failed';
+
+export interface RunRecord {
+  id: string;
+  kind: 'recompute';
+  status: RunStatus;
+  asOf: string;
+  policyVersion: number;
+  startedAt: string;
+  finishedAt: string | null;
+  /** id of the last customer whose evaluation was written (customers are processed in id order) */
+  checkpoint: string | null;
+  counts: { evaluated: number; changed: number; upgrades: number; downgrades: number; atRisk: number };
+  durationMs: number | null;
+  error: string | null;
+}
+
+export interface IngestResult {
+  inserted: number;
+  updated: number;
+  duplicates: number;
+  /** indexes (into the input array) of orders whose customer does not exist */
+  unknownCustomer: number[];
+}
+
+export interface Store {
+  readonly kind: 'memory' | 'mongo';
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  getOrg(): Promise<Org | null>;
+  putOrg(org: Org): Promise<void>;
+
+  /** insert new customers or update the descriptive fields of existing ones (never their rollup or state) */
+  upsertCustomers(customers: CustomerInput[]): Promise<{ upserted: number; updated: number }>;
+  getCustomer(id: string): Promise<CustomerRecord | null>;
+  getCustomers(ids: string[]): Promise<CustomerRecord[]>;
+  /** ordered by id; `cursor` is the last id of the previous page */
+  listCustomers(filter: CustomerFilter, limit: number, cursor?: string): Promise<{ items: CustomerRecord[]; nextCursor: string | null }>;
+  /** every customer in id order, in batches, starting after `afterId` */
+  streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]>;
+  countCustomers(): Promise<number>;
+
+  /** idempotent by orderId; keeps each customer's rollup up to date */
+  ingestOrders(orders: OrderInput[]): Promise<IngestResult>;
+
+  /** unordered bulk write of evaluations plus their history rows (history is idempotent per runId+customer) */
+  writeStates(writes: StateWrite[], history: HistoryEntry[]): Promise<void>;
+  setScore(customerId: string, score: ApprovedScore): Promise<void>;
+  getHistory(customerId: string): Promise<HistoryEntry[]>;
+  /** history rows with `at` >= since, oldest first */
+  historySince(since: string, limit: number): Promise<HistoryEntry[]>;
+
+  getPolicy(version?: number): Promise<PolicyVersion | null>;
+  /** stores a new version (current max + 1) and makes it active */
+  addPolicy(policy: unknown, installedAt: string): Promise<number>;
+  listPolicies(): Promise<Omit<PolicyVersion, 'policy'>[]>;
+
+  createRun(run: RunRecord): Promise<void>;
+  updateRun(id: string, patch: Partial<RunRecord>): Promise<void>;
+  getRun(id: string): Promise<RunRecord | null>;
+  /** newest first */
+  listRuns(limit: number): Promise<RunRecord[]>;
+
+  savePopulationStats(runId: string, stats: PopulationStats): Promise<void>;
+  /** stats of the given run */
+  loadPopulationStats(runId: string): Promise<PopulationStats | null>;
+}
