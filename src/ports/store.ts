@@ -109,6 +109,8 @@ export interface RunRecord {
   policyVersion: number;
   startedAt: string;
   finishedAt: string | null;
+  /** refreshed after every batch; a 'running' run whose heartbeat is old was interrupted */
+  heartbeatAt: string;
   /** id of the last customer whose evaluation was written (customers are processed in id order) */
   checkpoint: string | null;
   counts: { evaluated: number; changed: number; upgrades: number; downgrades: number; atRisk: number };
@@ -140,7 +142,8 @@ export interface Store {
   listCustomers(filter: CustomerFilter, limit: number, cursor?: string): Promise<{ items: CustomerRecord[]; nextCursor: string | null }>;
   /** every customer in id order, in batches, starting after `afterId` */
   streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]>;
-  countCustomers(): Promise<number>;
+  /** how many customers match (all when no filter) */
+  countCustomers(filter?: CustomerFilter): Promise<number>;
 
   /** idempotent by orderId; keeps each customer's rollup up to date */
   ingestOrders(orders: OrderInput[]): Promise<IngestResult>;

@@ -1,0 +1,23 @@
+// The API's representation of a customer (SPEC §3).
+import type { CustomerRecord, HistoryEntry } from '../ports/store.ts';
+
+export function customerView(c: CustomerRecord, history?: HistoryEntry[]) {
+  const s = c.state;
+  return {
+    id: c.id,
+    name: c.name,
+    ownerId: c.ownerId,
+    teamId: c.teamId,
+    attributes: c.attributes,
+    tags: c.tags,
+    tier: s ? { key: s.tier, name: s.tierName, rank: s.tierRank, since: s.since, previous: s.previous } : null,
+    metrics: s ? s.metrics : null,
+    lifecycle: s ? s.lifecycle : null,
+    risk: s ? s.risk : null,
+    explanation: s ? s.explanation : null,
+    score: c.score,
+    policyVersion: s ? s.policyVersion : null,
+    evaluatedAt: s ? s.evaluatedAt : null,
+    ...(history ? { history: history.map((h) => ({ from: h.from, to: h.to, at: h.at, runId: h.runId })) } : {}),
+  };
+}

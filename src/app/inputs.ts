@@ -1,0 +1,121 @@
+// zod schemas for everything that comes in through the API or config files.
+import { z } from 'zod';
+import type { CustomerInput, Org, OrderInput } from '../ports/store.ts';
+
+const id = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export const isoInstant = z
+  .string()
+  .regex(ISO_WITH_OFFSET, 'must be an ISO-8601 date-time with an offset, e.g. 2026-06-30T10:00:00+08:00')
+  .refine((s) => Number.isFinite(Date.parse(s)), 'is not a real date-time');
+
+const yuan = z
+  .number({ error: 'must be a number (yuan)' })
+  .finite()
+  .refine((n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6, 'must have at most 2 decimals')
+  .refine((n) => Math.abs(n) < 1e13, 'is too large');
+
+const attributeKey = z.string().min(1).max(100);
+const attributeValue = z.union([z.string().max(1000), z.number().finite(), z.boolean(), z.null()]);
+
+export const customerSchema = z.strictObject({
+  id,
+  name: z.string().trim().min(1, 'must not be empty').max(500),
+  ownerId: id,
+  teamId: id.nullable().optional(),
+  attributes: z.record(attributeKey, attributeValue).optional(),
+  tags: z.array(z.string().trim().min(1).max(100)).max(100).optional(),
+});
+
+export const orderSchema = z.strictObject({
+  orderId: id,
+  customerId: id,
+  amount: yuan,
+  margin: yuan.nullable().optional(),
+  occurredAt: isoInstant,
+  status: z.string().trim().max(50).optional(),
+});
+
+const userSchema = z.strictObject({
+  id,
+  name: z.string().trim().min(1).max(200),
+  role: z.enum(['rep', 'manager', 'admin']),
+  teamId: id.optional(),
+  locale: z.enum(['zh-CN', 'en']).optional(),
+  feishu: z.strictObject({ openId: z.string().min(1).optional(), userId: z.string().min(1).optional() }).optional(),
+  wecom: z.strictObject({ userId: z.string().min(1) }).optional(),
+  dingtalk: z.strictObject({ userId: z.string().min(1) }).optional(),
+});
+
+const teamSchema = z.strictObject({
+  id,
+  name: z.string().trim().min(1).max(200),
+  managerIds: z.array(id).default([]),
+  feishu: z.strictObject({ chatId: z.string().min(1) }).optional(),
+  wecom: z.strictObject({ chatId: z.string().min(1).optional(), webhookKey: z.string().min(1).optional() }).optional(),
+  dingtalk: z.strictObject({ openConversationId: z.string().min(1) }).optional(),
+});
+
+export const orgSchema = z
+  .strictObject({ users: z.array(userSchema), teams: z.array(teamSchema) })
+  .superRefine((org, ctx) => {
+    const users = new Map(org.users.map((u) => [u.id, u]));
+    const teams = new Set(org.teams.map((t) => t.id));
+    const seenUsers = new Set<string>();
+    org.users.forEach((u, i) => {
+      if (seenUsers.has(u.id)) ctx.addIssue({ code: 'custom', path: ['users', i, 'id'], message: `duplicate user id "${u.id}"` });
+      seenUsers.add(u.id);
+      if (u.teamId && !teams.has(u.teamId)) ctx.addIssue({ code: 'custom', path: ['users', i, 'teamId'], message: `unknown team "${u.teamId}"` });
+    });
+    const seenTeams = new Set<string>();
+    org.teams.forEach((t, i) => {
+      if (seenTeams.has(t.id)) ctx.addIssue({ code: 'custom', path: ['teams', i, 'id'], message: `duplicate team id "${t.id}"` });
+      seenTeams.add(t.id);
+      t.managerIds.forEach((m, j) => {
+        const user = users.get(m);
+        if (!user) ctx.addIssue({ code: 'custom', path: ['teams', i, 'managerIds', j], message: `unknown user "${m}"` });
+        else if (user.role === 'rep') ctx.addIssue({ code: 'custom', path: ['teams', i, 'managerIds', j], message: `user "${m}" has role rep, not manager or admin` });
+      });
+    });
+    for (const platform of ['feishu', 'wecom', 'dingtalk'] as const) {
+      const seen = new Map<string, string>();
+      org.users.forEach((u, i) => {
+        const account = u[platform];
+        const key = account && ('openId' in account ? account.openId ?? account.userId : account.userId);
+        if (!key) return;
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['users', i, platform], message: `same ${platform} account as user "${seen.get(key)}"` });
+        seen.set(key, u.id);
+      });
+    }
+  });
+
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export function problemsOf(error: z.ZodError, prefix: (string | number)[] = []): Problem[] {
+  return error.issues.map((i) => ({ path: [...prefix, ...i.path].join('.') || '(root)', message: i.message }));
+}
+
+export function toCustomerInput(c: z.infer<typeof customerSchema>): CustomerInput {
+  return { ...c, teamId: c.teamId ?? null };
+}
+
+export function toOrderInput(o: z.infer<typeof orderSchema>): OrderInput {
+  return {
+    orderId: o.orderId,
+    customerId: o.customerId,
+    amountFen: Math.round(o.amount * 100),
+    marginFen: o.margin == null ? null : Math.round(o.margin * 100),
+    occurredAt: Date.parse(o.occurredAt),
+    occurredAtText: o.occurredAt,
+    cancelled: o.status?.toLowerCase() === 'cancelled',
+  };
+}
+
+export function parseOrg(input: unknown): { ok: true; org: Org } | { ok: false; problems: Problem[] } {
+  const parsed = orgSchema.safeParse(input);
+  return parsed.success ? { ok: true, org: parsed.data } : { ok: false, problems: problemsOf(parsed.error) };
+}

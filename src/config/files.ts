@@ -1,0 +1,69 @@
+// Loads and validates the files in TIERBOT_CONFIG_DIR: policy.yaml, schedule.yaml, demo-org.yaml.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parsePolicy, type Policy } from '../domain/policy.ts';
+import { parseOrg, problemsOf } from '../app/inputs.ts';
+import type { Org } from '../ports/store.ts';
+import { ConfigError } from './env.ts';
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)');
+const cronExpr = z.string().trim().regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression with 5 or 6 fields');
+
+export const scheduleSchema = z.strictObject({
+  recompute: cronExpr.default('0 2 * * *'),
+  digest: cronExpr.default('7 9 * * 1-5'),
+  quietHours: z.strictObject({ start: clock, end: clock }).nullable().default({ start: '21:00', end: '08:30' }),
+});
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+export interface ConfigFiles {
+  policy: Policy;
+  schedule: Schedule;
+  demoOrg: Org | null;
+}
+
+async function readYaml(path: string, optional: boolean): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError([`${path}: cannot be read (${(err as Error).message})`]);
+  }
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new ConfigError([`${path}: is not valid YAML (${(err as Error).message.split('\n')[0]})`]);
+  }
+}
+
+/** Reads every config file and reports all problems of all files at once. */
+export async function loadConfigFiles(dir: string): Promise<ConfigFiles> {
+  const problems: string[] = [];
+  const policyPath = join(dir, 'policy.yaml');
+  const schedulePath = join(dir, 'schedule.yaml');
+  const orgPath = join(dir, 'demo-org.yaml');
+  const [policyRaw, scheduleRaw, orgRaw] = await Promise.all([
+    readYaml(policyPath, false),
+    readYaml(schedulePath, true),
+    readYaml(orgPath, true),
+  ]);
+
+  const policy = parsePolicy(policyRaw);
+  if (!policy.ok) problems.push(...policy.issues.map((i) => `${policyPath}: ${i.path} ${i.message}`));
+
+  const schedule = scheduleSchema.safeParse(scheduleRaw ?? {});
+  if (!schedule.success) problems.push(...problemsOf(schedule.error).map((p) => `${schedulePath}: ${p.path} ${p.message}`));
+
+  let demoOrg: Org | null = null;
+  if (orgRaw !== undefined) {
+    const org = parseOrg(orgRaw);
+    if (org.ok) demoOrg = org.org;
+    else problems.push(...org.problems.map((p) => `${orgPath}: ${p.path} ${p.message}`));
+  }
+
+  if (problems.length > 0 || !policy.ok || !schedule.success) throw new ConfigError(problems);
+  return { policy: policy.policy, schedule: schedule.data, demoOrg };
+}

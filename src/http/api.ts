@@ -1,0 +1,144 @@
+// The admin/API routes of SPEC §7 under /api/v1. Thin: parse, validate, call the application, shape the answer.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { customerView } from '../app/customer-view.ts';
+import { NotFound, ValidationFailed } from '../app/errors.ts';
+import { ingestCustomers, ingestOrders } from '../app/ingest.ts';
+import { isoInstant, parseOrg, problemsOf } from '../app/inputs.ts';
+import { RecomputeBusyError } from '../app/recompute.ts';
+import { atRisk, distribution, movements, pareto, simulate } from '../app/reports.ts';
+import { parsePolicy } from '../domain/policy.ts';
+import type { Services } from '../service.ts';
+import { readBulk, readDocument } from './body.ts';
+import { HttpError } from './errors.ts';
+
+function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new ValidationFailed(`invalid ${what}`, problemsOf(parsed.error));
+  return parsed.data;
+}
+
+const listQuery = z.strictObject({
+  tier: z.string().min(1).optional(),
+  risk: z.enum(['none', 'low', 'medium', 'high']).optional(),
+  ownerId: z.string().min(1).optional(),
+  teamId: z.string().min(1).optional(),
+  q: z.string().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).optional(),
+});
+
+const recomputeBody = z.strictObject({ asOf: isoInstant.optional() }).default({});
+const simulateBody = z.strictObject({ policy: z.unknown(), asOf: isoInstant.optional() });
+
+export function apiRouter(s: Services): Router {
+  const r = new Router({ prefix: '/api/v1' });
+
+  r.get('/org', async (ctx) => {
+    ctx.body = (await s.store.getOrg()) ?? { users: [], teams: [] };
+  });
+  r.put('/org', async (ctx) => {
+    const parsed = parseOrg(await readDocument(ctx));
+    if (!parsed.ok) throw new ValidationFailed('invalid org', parsed.problems);
+    await s.store.putOrg(parsed.org);
+    ctx.body = { users: parsed.org.users.length, teams: parsed.org.teams.length };
+  });
+
+  r.put('/customers', async (ctx) => {
+    const { rows, unparseable } = await readBulk(ctx);
+    const org = await s.store.getOrg();
+    const result = await ingestCustomers(s.store, rows, org);
+    ctx.body = { ...result, rejected: mergeRejects(unparseable, result.rejected) };
+  });
+
+  r.get('/customers', async (ctx) => {
+    const q = validate(listQuery, ctx.query, 'query');
+    const { limit, cursor, ...filter } = q;
+    const page = await s.store.listCustomers(filter, limit, cursor);
+    ctx.body = { items: page.items.map((c) => customerView(c)), nextCursor: page.nextCursor };
+  });
+
+  r.get('/customers/:id', async (ctx) => {
+    const c = await s.store.getCustomer(ctx.params.id);
+    if (!c) throw new NotFound(`customer "${ctx.params.id}"`);
+    ctx.body = customerView(c, await s.store.getHistory(c.id));
+  });
+
+  r.post('/orders', async (ctx) => {
+    const { rows, unparseable } = await readBulk(ctx);
+    const result = await ingestOrders(s.store, rows);
+    s.metrics.ordersIngested.inc(result.inserted + result.updated);
+    ctx.body = { ...result, rejected: mergeRejects(unparseable, result.rejected) };
+  });
+
+  r.post('/tiering/recompute', async (ctx) => {
+    const body = validate(recomputeBody, (await readDocument(ctx)) ?? {}, 'body');
+    let started;
+    try {
+      started = s.recomputer.start(body.asOf ? Date.parse(body.asOf) : undefined);
+    } catch (err) {
+      if (err instanceof RecomputeBusyError) throw new HttpError(409, 'conflict', err.message, [{ runId: err.runId }]);
+      throw err;
+    }
+    if (ctx.query.wait === 'false') {
+      started.done.catch(() => undefined);
+      ctx.status = 202;
+      ctx.body = { runId: started.runId };
+      return;
+    }
+    const run = await started.done;
+    ctx.body = { runId: run.id, ...run.counts, durationMs: run.durationMs };
+  });
+
+  r.get('/tiering/runs/:runId', async (ctx) => {
+    const run = await s.store.getRun(ctx.params.runId);
+    if (!run) throw new NotFound(`run "${ctx.params.runId}"`);
+    ctx.body = run;
+  });
+  r.get('/tiering/runs', async (ctx) => {
+    ctx.body = { items: await s.store.listRuns(50) };
+  });
+
+  r.post('/tiering/simulate', async (ctx) => {
+    const body = validate(simulateBody, await readDocument(ctx), 'body');
+    const policy = parsePolicy(body.policy);
+    if (!policy.ok) throw new ValidationFailed('the policy is invalid', policy.issues.map((i) => ({ ...i, path: `policy.${i.path}` })));
+    ctx.body = await simulate(s.store, policy.policy, body.asOf ? Date.parse(body.asOf) : s.clock.now());
+  });
+
+  r.get('/policy', async (ctx) => {
+    ctx.body = await s.policies.active();
+  });
+  r.put('/policy', async (ctx) => {
+    ctx.body = { version: await s.policies.install(await readDocument(ctx)) };
+  });
+  r.get('/policy/versions', async (ctx) => {
+    ctx.body = { items: await s.store.listPolicies() };
+  });
+
+  r.get('/reports/distribution', async (ctx) => {
+    ctx.body = await distribution(s.store, (await s.policies.active()).policy);
+  });
+  r.get('/reports/pareto', async (ctx) => {
+    ctx.body = await pareto(s.store);
+  });
+  r.get('/reports/movements', async (ctx) => {
+    const since = validate(z.object({ since: isoInstant }), ctx.query, 'query').since;
+    ctx.body = await movements(s.store, new Date(Date.parse(since)).toISOString());
+  });
+  r.get('/reports/at-risk', async (ctx) => {
+    const q = validate(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), teamId: z.string().optional(), ownerId: z.string().optional() }), ctx.query, 'query');
+    ctx.body = await atRisk(s.store, q.limit, { teamId: q.teamId, ownerId: q.ownerId });
+  });
+
+  return r;
+}
+
+/** Unparseable NDJSON lines were also rejected by validation; report each row once. */
+function mergeRejects<T extends { index: number }>(unparseable: T[], invalid: T[]): T[] {
+  const seen = new Set(unparseable.map((r) => r.index));
+  return [...unparseable, ...invalid.filter((r) => !seen.has(r.index))].sort((x, y) => x.index - y.index);
+}
+
+export type ApiContext = Context;

@@ -1,0 +1,65 @@
+// Starts the real app on an ephemeral loopback port over a given store.
+import { resolve } from 'node:path';
+import { loadEnv } from '../../src/config/env.ts';
+import { loadConfigFiles } from '../../src/config/files.ts';
+import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
+import { MongoStore } from '../../src/adapters/mongo/mongo-store.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createTierbot, type Tierbot } from '../../src/service.ts';
+import type { Clock } from '../../src/ports/clock.ts';
+import type { Store } from '../../src/ports/store.ts';
+import { mongoTestDb } from '../setup/mongo.ts';
+
+export const TEST_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestApp {
+  bot: Tierbot;
+  url: string;
+  /** fetch with the admin token */
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export type StoreKind = 'memory' | 'mongo';
+
+export function makeTestStore(kind: StoreKind, label = 'app'): Store {
+  if (kind === 'memory') return new MemoryStore();
+  const t = mongoTestDb(label);
+  if (!t) throw new Error('no MongoDB-wire server for this run');
+  return new MongoStore(t.uri, t.dbName);
+}
+
+export async function startApp(store: Store, opts: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const env = loadEnv({ PORT: '0', ADMIN_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', ...opts.env });
+  const files = await loadConfigFiles(resolve(import.meta.dirname, '../../config'));
+  const bot = await createTierbot({ env, files, store, log: createLogger('silent'), clock: opts.clock });
+  const { url } = await bot.listen();
+  return {
+    bot,
+    url,
+    async api(path, init = {}) {
+      const { json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${TEST_TOKEN}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      const res = await fetch(url + path, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        /* text body, e.g. /metrics */
+      }
+      return { status: res.status, body, headers: res.headers };
+    },
+    async close() {
+      await bot.close();
+    },
+  };
+}
+
+/** A clock tests can set. */
+export function fixedClock(iso: string): Clock & { set(iso: string): void } {
+  let now = Date.parse(iso);
+  return { now: () => now, set: (v: string) => (now = Date.parse(v)) };
+}
