@@ -1,0 +1,64 @@
+// Errors of the inbound verification layer. A receiver maps a VerificationError straight to its HTTP status
+// and changes nothing; a PlatformConfigError is thrown at construction so a half-configured platform fails fast.
+
+/**
+ * Why a request was refused. The status is a function of the reason (one table, below):
+ * - 400: the request is not in the platform's wire format (missing/duplicate parameter, bad JSON/XML/base64).
+ * - 401: it is well-formed but not proven to come from the platform: no/bad signature, wrong verification
+ *        token, or a ciphertext our key cannot decrypt (bad length/padding/layout).
+ * - 403: it is authentic but not acceptable: signed timestamp more than 1 h from now (replay), or the
+ *        decrypted receiver (WeCom corp id, DingTalk owner key) is not ours.
+ */
+export type VerificationReason =
+  | 'malformed_request'
+  | 'malformed_body'
+  | 'unsupported_payload'
+  | 'missing_signature'
+  | 'bad_signature'
+  | 'bad_token'
+  | 'decrypt_failed'
+  | 'stale_timestamp'
+  | 'wrong_receiver';
+
+export type VerificationStatus = 400 | 401 | 403;
+
+export const STATUS_BY_REASON = {
+  malformed_request: 400,
+  malformed_body: 400,
+  unsupported_payload: 400,
+  missing_signature: 401,
+  bad_signature: 401,
+  bad_token: 401,
+  decrypt_failed: 401,
+  stale_timestamp: 403,
+  wrong_receiver: 403,
+} as const satisfies Record<VerificationReason, VerificationStatus>;
+
+export class VerificationError extends Error {
+  override readonly name = 'VerificationError';
+  readonly status: VerificationStatus;
+
+  /** `message` is for logs: it never contains secrets, tokens or plaintext. */
+  constructor(
+    readonly reason: VerificationReason,
+    message: string = reason,
+  ) {
+    super(message);
+    this.status = STATUS_BY_REASON[reason];
+  }
+}
+
+export function isVerificationError(e: unknown): e is VerificationError {
+  return e instanceof VerificationError;
+}
+
+/** A platform's configuration is missing or malformed; thrown when the verifier is built, never per request. */
+export class PlatformConfigError extends Error {
+  override readonly name = 'PlatformConfigError';
+  constructor(
+    readonly platform: 'feishu' | 'wecom' | 'dingtalk',
+    message: string,
+  ) {
+    super(`${platform}: ${message}`);
+  }
+}
