@@ -1,0 +1,388 @@
+// Card → DingTalk (钉钉) payloads (platforms/dingtalk.md §2.4, §3, §3.4). Pure and deterministic.
+//
+// Two modes:
+//
+// 1. With a card template id (`DINGTALK_CARD_TEMPLATE_ID`, renderer option `templateId`): an interactive
+//    card for `POST /v1.0/card/instances/createAndDeliver` / `PUT /v1.0/card/instances` —
+//    `cardData.cardParamMap`, strings only, keys ≤ 100 bytes, values ≤ 1 KB. One generic template renders
+//    every kind from these variables (build it once in the card platform):
+//      kind, locale, tone, title, subtitle, summary, url  plain strings
+//      fields   JSON [{label, value, tone?}]             (trailing items dropped to fit 1 KB)
+//      table    JSON {title, columns, rows, more} of the card's table ("" when none; rows dropped to fit)
+//      markdown DingTalk markdown of the other blocks     (clipped to 1 KB on a line boundary)
+//      actions  JSON [{label, style, k, r, v?, group?, reason?}]; an action with options is one entry per
+//               option (v = option, group = the action's label); `reason: "1"` means the template shows
+//               a reason input and sends it as `reason`. Button params (回传参数) are {k, r, v}.
+//      links    JSON [{label, url}]
+//      form     JSON {name, submit: {label, k, r}, fields: [{name, label, kind, required, initial?, options?}]}
+//               (points options 0,10,…,100; hints are dropped first if over 1 KB)
+//      status   "open" | "closed";  statusText  the closed text ("" when open)
+//    `outTrackId` is derived from the card's refs (same as WeCom's task_id, ≤ 64 characters), so a decided
+//    request card is updated in place; for cards without refs (digest) the sender picks one.
+//
+// 2. Without a template: robot messages (`msgKey` + `msgParam`, a JSON *string*). DingTalk cannot call back
+//    from these (ActionCard buttons only open URLs), so:
+//    - a card with callback actions → `sampleMarkdown` whose action links are
+//      `dtmd://dingtalkclient/sendMessage?content=…`: a tap makes the user's client send the command
+//      `<label> /tb <k> <r> [<v>]` to the bot (one-to-one robot chats; community-proven, see notes §3.4 B),
+//      parsed by `parseCommand`. No confirm dialogs are possible; an option action (contact outcome) is one
+//      link per option; a reason is a preset link, or typed: `/tb score.reject <r> other <text>`.
+//    - the score form cannot be shown: the card lists each dimension with weight and guidance and the chat
+//      command that scores (`评分 <customer id> profitability=90 strength=80 备注=…`; one button per
+//      0..100 step per dimension would be far too many links).
+//    - a card with only links (digest) → `sampleActionCard` (1 button) or `sampleActionCard2..5`
+//      (button titles ≤ 20 characters, URLs ≤ 500); otherwise `sampleMarkdown`.
+//    msgParam stays ≤ 15,000 bytes (body lines are dropped from the end, the actions stay).
+import {
+  byteLength,
+  clip,
+  clipBytes,
+  colon,
+  commandEscape,
+  formatNumber,
+  formatYuan,
+  instanceKey,
+  mdEscape,
+  sparkline,
+} from '../../../cards/format.ts';
+import { moreText, t } from '../../../cards/i18n.ts';
+import {
+  ACTION_KEYS,
+  type ActionKey,
+  type ActionPayload,
+  type Block,
+  type CallbackAction,
+  type Card,
+  type LinkAction,
+  POINT_STEPS,
+} from '../../../cards/model.ts';
+
+export const DINGTALK_LIMITS = {
+  msgParamBytes: 15000,
+  actionCardButtons: 5,
+  actionTitleChars: 20,
+  actionUrlChars: 500,
+  paramKeyBytes: 100,
+  paramValueBytes: 1024,
+  outTrackIdChars: 64,
+} as const;
+
+export interface DingtalkRenderOptions {
+  /** interactive card template id (`xxxx.schema`); without it, robot messages are rendered */
+  templateId?: string;
+}
+
+export type DingtalkMsgKey =
+  | 'sampleMarkdown'
+  | 'sampleActionCard'
+  | 'sampleActionCard2'
+  | 'sampleActionCard3'
+  | 'sampleActionCard4'
+  | 'sampleActionCard5';
+
+/** Body parts of `robot/oToMessages/batchSend` / `robot/groupMessages/send`. */
+export interface DingtalkRobotMessage {
+  type: 'robot';
+  msgKey: DingtalkMsgKey;
+  /** JSON string */
+  msgParam: string;
+}
+
+/** Body parts of `card/instances/createAndDeliver` (and `PUT card/instances`). */
+export interface DingtalkInteractiveCard {
+  type: 'card';
+  cardTemplateId: string;
+  /** derived from the card's refs; null when the card has none (the sender picks one) */
+  outTrackId: string | null;
+  cardData: { cardParamMap: Record<string, string> };
+}
+
+export type DingtalkRendered = DingtalkRobotMessage | DingtalkInteractiveCard;
+
+// ---------------------------------------------------------------------------------------------
+// Commands (template-free action links)
+
+export const COMMAND_PREFIX = '/tb';
+
+/** `通过 /tb score.approve ar_9f3k2` — what a dtmd link makes the user send to the bot. */
+export function formatCommand(p: ActionPayload, label?: string): string {
+  if (/\s/.test(p.r)) throw new Error('dingtalk: refs must not contain whitespace');
+  const cmd = [COMMAND_PREFIX, p.k, p.r, ...(p.v !== undefined ? [p.v] : [])].join(' ');
+  return label ? `${label.replace(/\s+/g, ' ').trim()} ${cmd}` : cmd;
+}
+
+/** Finds a `/tb <k> <r> [<v>] [<text>]` command in a message; `text` is any free text after `v`. */
+export function parseCommand(text: string): (ActionPayload & { text?: string }) | null {
+  const m = /(?:^|\s)\/tb\s+(\S+)\s+(\S+)(?:\s+(\S+))?(?:\s+([\s\S]*\S))?\s*$/.exec(text);
+  if (!m) return null;
+  const [, k, r, v, rest] = m;
+  if (!(ACTION_KEYS as readonly string[]).includes(k)) return null;
+  const out: ActionPayload & { text?: string } = { k: k as ActionKey, r };
+  if (v !== undefined) out.v = v;
+  if (rest !== undefined) out.text = rest;
+  return out;
+}
+
+function commandLink(label: string, p: ActionPayload): string {
+  const content = encodeURIComponent(formatCommand(p, label));
+  return `[${mdEscape(label)}](dtmd://dingtalkclient/sendMessage?content=${content})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+const COLOR = { info: null, success: '#2BA245', warning: '#FF9200', danger: '#F25643' } as const;
+
+function markdownBlock(b: Block, locale: Card['locale']): string {
+  const sep = colon(locale);
+  const more = b.type === 'list' ? moreText(locale, b.total, b.items.length) : b.type === 'table' ? moreText(locale, b.total, b.rows.length) : null;
+  switch (b.type) {
+    case 'fields':
+      return b.fields
+        .map((f) => {
+          const v = mdEscape(f.value);
+          const c = f.tone ? COLOR[f.tone] : null;
+          return `**${mdEscape(f.label)}**${sep}${c ? `<font color=${c}>${v}</font>` : v}`;
+        })
+        .join('  \n');
+    case 'text':
+      return b.text.replace(/\n/g, '  \n');
+    case 'list':
+      return [
+        ...(b.title ? [`**${mdEscape(b.title)}**`, ''] : []),
+        ...b.items.map((i) => `- ${mdEscape(i)}`),
+        ...(more ? ['', mdEscape(more)] : []),
+      ].join('\n');
+    case 'table': {
+      const ranked = b.columns[0] === '#';
+      return [
+        ...(b.title ? [`**${mdEscape(b.title)}**`, ''] : []),
+        ...b.rows.map((r) => {
+          const c = r.map(mdEscape);
+          return ranked ? `${c[0]}. **${c[1]}** · ${c.slice(2).join(' · ')}` : `- ${c.join(' · ')}`;
+        }),
+        ...(more ? ['', mdEscape(more)] : []),
+      ].join('\n');
+    }
+    case 'trend': {
+      const last = b.values[b.values.length - 1];
+      const unit = (n: number) => (b.unit === 'yuan' ? formatYuan(n) : formatNumber(n));
+      return `**${mdEscape(b.title)}**  \n${sparkline(b.values)}  \n${mdEscape(b.labels[0] ?? '')} – ${mdEscape(b.labels[b.labels.length - 1] ?? '')}${last !== undefined ? ` · ${unit(last)}` : ''}`;
+    }
+  }
+}
+
+function headMarkdown(card: Card): string[] {
+  const out = [`### ${mdEscape(card.title)}`];
+  if (card.subtitle) out.push(`**${mdEscape(card.subtitle)}**`);
+  return out;
+}
+
+function actionMarkdown(card: Card): string[] {
+  if (card.closed) return [`**${mdEscape(card.closed.text)}**`];
+  const out: string[] = [];
+  const callbacks = card.actions.filter((a): a is CallbackAction => a.type === 'callback');
+  if (callbacks.length) {
+    out.push(t(card.locale, 'dt.actionsIntro'));
+    const plain = callbacks.filter((a) => !(a.options && a.options.length) && !a.needsReason);
+    if (plain.length) out.push(plain.map((a) => commandLink(a.label, { k: a.key, r: a.ref })).join(' · '));
+    for (const a of callbacks) {
+      if (a.options && a.options.length) {
+        out.push(`${mdEscape(a.label)}${colon(card.locale)}` + a.options.map((o) => commandLink(o.label, { k: a.key, r: a.ref, v: o.value })).join(' · '));
+      } else if (a.needsReason) {
+        out.push(
+          `${mdEscape(a.label)}${colon(card.locale)}` +
+            a.needsReason.presets
+              .filter((o) => o.value !== 'other')
+              .map((o) => commandLink(o.label, { k: a.key, r: a.ref, v: o.value }))
+              .join(' · '),
+        );
+        out.push(commandEscape(t(card.locale, 'dt.rejectOther', { command: formatCommand({ k: a.key, r: a.ref, v: 'other' }) })));
+      }
+    }
+  }
+  return out;
+}
+
+function formMarkdown(card: Card): string[] {
+  const form = card.form;
+  if (!form || card.closed) return [];
+  const out: string[] = [];
+  for (const f of form.fields) {
+    if (f.kind !== 'points') continue;
+    const sep = colon(card.locale);
+    out.push(`- **${mdEscape(f.label)}** · ${commandEscape(f.name)}${f.hint ? `${sep}${mdEscape(f.hint)}` : ''}`);
+  }
+  out.push('', t(card.locale, 'score.commandIntro'), '', `> ${commandEscape(form.commandExample)}`);
+  return [out.join('\n')];
+}
+
+function linkMarkdown(links: LinkAction[]): string[] {
+  return links.length ? [links.map((l) => `[${mdEscape(l.label)}](${l.url})`).join(' · ')] : [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Robot messages
+
+function robotMessage(card: Card): DingtalkRobotMessage {
+  const title = clip(card.summary, 60);
+  const links = card.actions.filter((a): a is LinkAction => a.type === 'link');
+  const hasCallbacks = !!card.form || card.actions.some((a) => a.type === 'callback');
+  const body = card.blocks.map((b) => markdownBlock(b, card.locale));
+  const head = headMarkdown(card);
+
+  const usable = links.filter((l) => l.url.length <= DINGTALK_LIMITS.actionUrlChars);
+  if (!hasCallbacks && !card.closed && links.length > 0 && usable.length === links.length && links.length <= DINGTALK_LIMITS.actionCardButtons) {
+    const param = (text: string): Record<string, string> => {
+      if (links.length === 1) {
+        return { title, text, singleTitle: clip(links[0].label, DINGTALK_LIMITS.actionTitleChars), singleURL: links[0].url };
+      }
+      const p: Record<string, string> = { title, text };
+      links.forEach((l, i) => {
+        p[`actionTitle${i + 1}`] = clip(l.label, DINGTALK_LIMITS.actionTitleChars);
+        p[`actionURL${i + 1}`] = l.url;
+      });
+      return p;
+    };
+    const msgKey = (links.length === 1 ? 'sampleActionCard' : `sampleActionCard${links.length}`) as DingtalkMsgKey;
+    return { type: 'robot', msgKey, msgParam: fit(body, (b) => JSON.stringify(param([...head, ...b].join('\n\n')))) };
+  }
+
+  const tail = [...formMarkdown(card), ...actionMarkdown(card), ...linkMarkdown(links)];
+  return {
+    type: 'robot',
+    msgKey: 'sampleMarkdown',
+    msgParam: fit(body, (b) => JSON.stringify({ title, text: [...head, ...b, ...tail].join('\n\n') })),
+  };
+}
+
+/** Drops body sections (then clips the last) until the serialized msgParam fits. */
+function fit(body: string[], serialize: (b: string[]) => string): string {
+  let b = [...body];
+  let s = serialize(b);
+  while (byteLength(s) > DINGTALK_LIMITS.msgParamBytes && b.length) {
+    const last = b[b.length - 1];
+    const lines = last.split('\n');
+    if (lines.length > 1) b = [...b.slice(0, -1), [...lines.slice(0, -2), '…'].join('\n')];
+    else b = b.slice(0, -1);
+    s = serialize(b);
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interactive card (template)
+
+function fitJsonArray<T>(items: T[], max = DINGTALK_LIMITS.paramValueBytes): string {
+  let n = items.length;
+  let s = JSON.stringify(items);
+  while (byteLength(s) > max && n > 0) s = JSON.stringify(items.slice(0, --n));
+  return s;
+}
+
+function clipLines(s: string, max: number): string {
+  if (byteLength(s) <= max) return s;
+  const lines = s.split('\n');
+  while (lines.length > 1 && byteLength(lines.join('\n') + '\n…') > max) lines.pop();
+  const out = lines.join('\n') + '\n…';
+  return byteLength(out) <= max ? out : clipBytes(s, max);
+}
+
+function cardParams(card: Card): Record<string, string> {
+  const max = DINGTALK_LIMITS.paramValueBytes;
+  const fields = card.blocks.flatMap((b) => (b.type === 'fields' ? b.fields : []));
+  const table = card.blocks.find((b): b is Extract<Block, { type: 'table' }> => b.type === 'table');
+  let tableParam = '';
+  if (table) {
+    let n = table.rows.length;
+    const mk = (k: number) =>
+      JSON.stringify({
+        title: table.title ?? '',
+        columns: table.columns,
+        rows: table.rows.slice(0, k),
+        more: moreText(card.locale, table.total ?? table.rows.length, k) ?? '',
+      });
+    tableParam = mk(n);
+    while (byteLength(tableParam) > max && n > 0) tableParam = mk(--n);
+  }
+  const other = card.blocks
+    .filter((b) => b.type !== 'fields' && b.type !== 'table')
+    .map((b) => markdownBlock(b, card.locale))
+    .join('\n\n');
+
+  const actions: Record<string, string>[] = [];
+  for (const a of card.actions) {
+    if (a.type !== 'callback') continue;
+    if (a.options && a.options.length) {
+      for (const o of a.options) actions.push({ label: o.label, style: 'default', k: a.key, r: a.ref, v: o.value, group: a.label });
+    } else {
+      const e: Record<string, string> = { label: a.label, style: a.style ?? 'default', k: a.key, r: a.ref };
+      if (a.needsReason) e.reason = '1';
+      actions.push(e);
+    }
+  }
+  const links = card.actions.filter((a): a is LinkAction => a.type === 'link').map((l) => ({ label: l.label, url: l.url }));
+
+  let form = '';
+  if (card.form) {
+    const f = card.form;
+    // What to give up, in order, until the form fits one parameter value.
+    const levels = [
+      { hints: true, options: true, textInitial: true, labelMax: 60 },
+      { hints: false, options: true, textInitial: true, labelMax: 60 },
+      { hints: false, options: false, textInitial: true, labelMax: 60 },
+      { hints: false, options: false, textInitial: false, labelMax: 60 },
+      { hints: false, options: false, textInitial: false, labelMax: 16 },
+    ];
+    for (const lv of levels) {
+      form = JSON.stringify({
+        name: f.name,
+        submit: { label: f.submit.label, k: f.submit.key, r: f.submit.ref },
+        fields: f.fields.map((x) => ({
+          name: x.name,
+          label: clip(x.label, lv.labelMax),
+          kind: x.kind,
+          required: x.required,
+          ...(x.initial !== undefined && (x.kind === 'points' || lv.textInitial) ? { initial: String(x.initial) } : {}),
+          ...(lv.hints && x.hint ? { hint: x.hint } : {}),
+          ...(lv.options && x.kind === 'points' ? { options: POINT_STEPS.map(String) } : {}),
+        })),
+      });
+      if (byteLength(form) <= max) break;
+    }
+    if (byteLength(form) > max) throw new Error('dingtalk: form does not fit a card parameter');
+  }
+
+  const params: Record<string, string> = {
+    kind: card.kind,
+    locale: card.locale,
+    tone: card.tone,
+    title: clipBytes(card.title, max),
+    subtitle: clipBytes(card.subtitle ?? '', max),
+    summary: clipBytes(card.summary, max),
+    url: card.url,
+    fields: fitJsonArray(fields),
+    table: tableParam,
+    markdown: clipLines(other, max),
+    actions: card.closed ? '[]' : JSON.stringify(actions),
+    links: fitJsonArray(links),
+    form: card.closed ? '' : form,
+    status: card.closed ? 'closed' : 'open',
+    statusText: card.closed?.text ?? '',
+  };
+  if (byteLength(params.actions) > max) throw new Error('dingtalk: actions do not fit a card parameter');
+  if (byteLength(params.url) > max) throw new Error('dingtalk: url does not fit a card parameter');
+  return params;
+}
+
+export function render(card: Card, opts: DingtalkRenderOptions = {}): DingtalkRendered {
+  if (opts.templateId) {
+    return {
+      type: 'card',
+      cardTemplateId: opts.templateId,
+      outTrackId: instanceKey(card, DINGTALK_LIMITS.outTrackIdChars),
+      cardData: { cardParamMap: cardParams(card) },
+    };
+  }
+  return robotMessage(card);
+}
