@@ -1,0 +1,56 @@
+// WeCom (企业微信) as a tierbot platform: a self-built app's messenger (message/send, update_template_card,
+// appchat/send, group-robot webhook) and its callback receiver at GET|POST /webhooks/wecom.
+import type { PlatformDeps, PlatformFactory, PlatformModule } from '../module.ts';
+import { PlatformConfigError } from '../shared/errors.ts';
+import type { PlatformProfile } from '../shared/outbound.ts';
+import { WecomClient } from './client.ts';
+import { createWecomCallbackCrypto } from './crypto.ts';
+import { WecomMessenger } from './messenger.ts';
+import { createWecomReceiver } from './receiver.ts';
+
+export interface WecomPlatformOptions {
+  /** overrides of the outbound profiles (tests scale time down) */
+  profile?: PlatformProfile;
+  robotProfile?: PlatformProfile;
+}
+
+export interface WecomPlatformModule extends PlatformModule {
+  platform: 'wecom';
+  messenger: WecomMessenger;
+  /** waits for callback work handed off after answering */
+  idle(): Promise<void>;
+}
+
+const REQUIRED = ['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_SECRET', 'WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY'] as const;
+
+export function createWecomPlatform(deps: PlatformDeps, options: WecomPlatformOptions = {}): WecomPlatformModule {
+  const { env, sink, clock, log, timer } = deps;
+  const missing = REQUIRED.filter((k) => !env[k]);
+  if (missing.length) throw new PlatformConfigError('wecom', `missing ${missing.join(', ')}`);
+  const agentId = Number(env.WECOM_AGENT_ID);
+  if (!Number.isSafeInteger(agentId)) throw new PlatformConfigError('wecom', 'WECOM_AGENT_ID must be the numeric AgentId');
+
+  const client = new WecomClient({
+    baseUrl: env.WECOM_API_BASE,
+    corpId: env.WECOM_CORP_ID!,
+    secret: env.WECOM_SECRET!,
+    timeoutMs: env.PLATFORM_TIMEOUT_MS,
+  });
+  const messenger = new WecomMessenger({ client, agentId, clock, timer, profile: options.profile, robotProfile: options.robotProfile });
+  const crypto = createWecomCallbackCrypto({
+    token: env.WECOM_TOKEN!,
+    encodingAesKey: env.WECOM_ENCODING_AES_KEY!,
+    corpId: env.WECOM_CORP_ID!,
+  });
+  const receiver = createWecomReceiver({ crypto, sink, messenger, clock, log, agentId: String(agentId) });
+
+  return {
+    platform: 'wecom',
+    messenger,
+    routes: receiver.router,
+    idle: () => receiver.idle(),
+    stop: () => receiver.idle(),
+  };
+}
+
+export const wecomPlatform: PlatformFactory = (deps) => createWecomPlatform(deps);
