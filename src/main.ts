@@ -44,6 +44,7 @@ async function main() {
   }
 
   const { url } = await bot.listen();
+  await bot.startBackground();
   const consoleUrl = `${env.PUBLIC_BASE_URL.startsWith('http://127.0.0.1') ? url : env.PUBLIC_BASE_URL}/console`;
   log.info({ url, store: bot.store.kind, platforms: env.platforms }, 'tierbot listening');
   if (env.adminTokenGenerated) {

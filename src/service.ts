@@ -6,7 +6,10 @@ import type { ConfigFiles } from './config/files.ts';
 import type { AppEnv } from './config/env.ts';
 import { PolicyService } from './app/policy-service.ts';
 import { Recomputer, type EvaluationObserver } from './app/recompute.ts';
+import { Chat } from './chat.ts';
+import { Scheduler } from './jobs/scheduler.ts';
 import { apiRouter } from './http/api.ts';
+import { workflowRouter } from './http/workflow-api.ts';
 import { bearerAuth, secretsEqual } from './http/auth.ts';
 import { consoleRouter } from './http/console.ts';
 import { errorSink } from './http/errors.ts';
@@ -29,24 +32,41 @@ export interface Services {
 
 export interface Tierbot extends Services {
   app: Koa;
+  chat: Chat;
+  scheduler: Scheduler;
+  /** starts the outbox worker, platform connections and cron schedules */
+  startBackground(): Promise<void>;
   listen(): Promise<{ server: Server; url: string }>;
   close(): Promise<void>;
 }
 
 export const VERSION = '0.1.0';
 
-export async function createTierbot(opts: { env: AppEnv; files: ConfigFiles; store: Store; log: Logger; clock?: Clock; observers?: EvaluationObserver[] }): Promise<Tierbot> {
+export interface TierbotOptions {
+  env: AppEnv;
+  files: ConfigFiles;
+  store: Store;
+  log: Logger;
+  clock?: Clock;
+  observers?: EvaluationObserver[];
+  chat?: Partial<Pick<import('./chat.ts').ChatOptions, 'outbox' | 'timer' | 'messengers'>>;
+  instance?: string;
+}
+
+export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
   const { env, files, store, log } = opts;
   const clock = opts.clock ?? systemClock;
   await store.init();
   const policies = new PolicyService(store, clock);
   await policies.ensure(files.policy);
   const metrics = createMetrics();
+  const chat = new Chat({ env, schedule: files.schedule, store, clock, log, policies, ...opts.chat });
+  await chat.init();
   const recomputer = new Recomputer({
     store,
     policies,
     clock,
-    observers: opts.observers,
+    observers: [chat.alerts.onEvaluated, ...(opts.observers ?? [])],
     onFinished: (run) => {
       metrics.recomputeRuns.inc({ status: run.status });
       if (run.status === 'done') {
@@ -58,12 +78,23 @@ export async function createTierbot(opts: { env: AppEnv; files: ConfigFiles; sto
   });
 
   const services: Services = { env, files, store, clock, log, metrics, policies, recomputer, version: VERSION };
-  const app = buildApp(services);
+  const app = buildApp(services, chat);
   let server: Server | null = null;
+  const timezone = (await policies.active()).policy.timezone;
+  const scheduler = new Scheduler({ docs: store.docs, clock, timezone, instance: opts.instance ?? `i-${process.pid}`, log })
+    .add({ name: 'recompute', cron: files.schedule.recompute, run: async () => void (await recomputer.start().done) })
+    .add({ name: 'digest', cron: files.schedule.digest, run: async () => void (await chat.digests.run()) })
+    .add({ name: 'expire-scores', cron: '17 * * * *', run: async () => void (await chat.scoring.expireOverdue()) });
 
   return {
     ...services,
     app,
+    chat,
+    scheduler,
+    async startBackground() {
+      await chat.start();
+      await scheduler.start();
+    },
     async listen() {
       server = app.listen(env.PORT, env.HOST);
       await new Promise<void>((resolve, reject) => {
@@ -80,14 +111,19 @@ export async function createTierbot(opts: { env: AppEnv; files: ConfigFiles; sto
         await new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeAllConnections?.();
       }
+      await scheduler.stop();
       const running = recomputer.current;
-      if (running) log.info({ runId: running }, 'waiting for the running recompute batch to finish');
+      if (running) {
+        log.info({ runId: running }, 'stopping the running recompute after its current batch');
+        await recomputer.stopAfterBatch();
+      }
+      await chat.stop();
       await store.close();
     },
   };
 }
 
-function buildApp(s: Services): Koa {
+function buildApp(s: Services, chat: Chat): Koa {
   const app = new Koa({ proxy: true });
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
@@ -118,8 +154,12 @@ function buildApp(s: Services): Koa {
   app.use(open.routes()).use(open.allowedMethods());
   app.use(consoleRouter(s).routes());
 
+  for (const p of chat.platforms) if (p.routes) app.use(p.routes.routes()).use(p.routes.allowedMethods());
+
   const api = apiRouter(s);
+  const workflows = workflowRouter(s, chat);
   app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? bearerAuth(s.env.ADMIN_TOKEN)(ctx, next) : next()));
   app.use(api.routes()).use(api.allowedMethods({ throw: false }));
+  app.use(workflows.routes()).use(workflows.allowedMethods({ throw: false }));
   return app;
 }

@@ -57,38 +57,51 @@ const teamSchema = z.strictObject({
   dingtalk: z.strictObject({ openConversationId: z.string().min(1) }).optional(),
 });
 
-export const orgSchema = z
-  .strictObject({ users: z.array(userSchema), teams: z.array(teamSchema) })
-  .superRefine((org, ctx) => {
-    const users = new Map(org.users.map((u) => [u.id, u]));
-    const teams = new Set(org.teams.map((t) => t.id));
-    const seenUsers = new Set<string>();
-    org.users.forEach((u, i) => {
-      if (seenUsers.has(u.id)) ctx.addIssue({ code: 'custom', path: ['users', i, 'id'], message: `duplicate user id "${u.id}"` });
-      seenUsers.add(u.id);
-      if (u.teamId && !teams.has(u.teamId)) ctx.addIssue({ code: 'custom', path: ['users', i, 'teamId'], message: `unknown team "${u.teamId}"` });
-    });
-    const seenTeams = new Set<string>();
-    org.teams.forEach((t, i) => {
-      if (seenTeams.has(t.id)) ctx.addIssue({ code: 'custom', path: ['teams', i, 'id'], message: `duplicate team id "${t.id}"` });
-      seenTeams.add(t.id);
-      t.managerIds.forEach((m, j) => {
-        const user = users.get(m);
-        if (!user) ctx.addIssue({ code: 'custom', path: ['teams', i, 'managerIds', j], message: `unknown user "${m}"` });
-        else if (user.role === 'rep') ctx.addIssue({ code: 'custom', path: ['teams', i, 'managerIds', j], message: `user "${m}" has role rep, not manager or admin` });
-      });
-    });
-    for (const platform of ['feishu', 'wecom', 'dingtalk'] as const) {
-      const seen = new Map<string, string>();
-      org.users.forEach((u, i) => {
-        const account = u[platform];
-        const key = account && ('openId' in account ? account.openId ?? account.userId : account.userId);
-        if (!key) return;
-        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['users', i, platform], message: `same ${platform} account as user "${seen.get(key)}"` });
-        seen.set(key, u.id);
-      });
-    }
+export const orgSchema = z.strictObject({ users: z.array(userSchema), teams: z.array(teamSchema) });
+
+type Loose = Record<string, unknown>;
+const asList = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter((x): x is Loose => typeof x === 'object' && x !== null) : []);
+
+/**
+ * Cross-references of an org (unknown teams and managers, duplicates, shared platform accounts).
+ * Runs on the raw input too, so one answer lists these next to the field problems.
+ */
+function orgReferenceProblems(input: unknown): Problem[] {
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Loose;
+  const users = asList(raw.users);
+  const teams = asList(raw.teams);
+  const problems: Problem[] = [];
+  const userIds = new Map(users.map((u) => [u.id, u]));
+  const teamIds = new Set(teams.map((t) => t.id));
+  const seenUsers = new Set<unknown>();
+  users.forEach((u, i) => {
+    if (seenUsers.has(u.id)) problems.push({ path: `users.${i}.id`, message: `duplicate user id "${String(u.id)}"` });
+    seenUsers.add(u.id);
+    if (typeof u.teamId === 'string' && !teamIds.has(u.teamId)) problems.push({ path: `users.${i}.teamId`, message: `unknown team "${u.teamId}"` });
   });
+  const seenTeams = new Set<unknown>();
+  teams.forEach((t, i) => {
+    if (seenTeams.has(t.id)) problems.push({ path: `teams.${i}.id`, message: `duplicate team id "${String(t.id)}"` });
+    seenTeams.add(t.id);
+    (Array.isArray(t.managerIds) ? t.managerIds : []).forEach((m: unknown, j: number) => {
+      const user = userIds.get(m);
+      if (!user) problems.push({ path: `teams.${i}.managerIds.${j}`, message: `unknown user "${String(m)}"` });
+      else if (user.role === 'rep') problems.push({ path: `teams.${i}.managerIds.${j}`, message: `user "${String(m)}" has role rep, not manager or admin` });
+    });
+  });
+  for (const platform of ['feishu', 'wecom', 'dingtalk'] as const) {
+    const seen = new Map<string, unknown>();
+    users.forEach((u, i) => {
+      const account = (u[platform] ?? null) as Loose | null;
+      const key = account && (account.openId ?? account.userId);
+      if (typeof key !== 'string') return;
+      const normalised = platform === 'wecom' ? key.toLowerCase() : key;
+      if (seen.has(normalised)) problems.push({ path: `users.${i}.${platform}`, message: `same ${platform} account as user "${String(seen.get(normalised))}"` });
+      seen.set(normalised, u.id);
+    });
+  }
+  return problems;
+}
 
 export interface Problem {
   path: string;
@@ -117,5 +130,6 @@ export function toOrderInput(o: z.infer<typeof orderSchema>): OrderInput {
 
 export function parseOrg(input: unknown): { ok: true; org: Org } | { ok: false; problems: Problem[] } {
   const parsed = orgSchema.safeParse(input);
-  return parsed.success ? { ok: true, org: parsed.data } : { ok: false, problems: problemsOf(parsed.error) };
+  const problems = [...(parsed.success ? [] : problemsOf(parsed.error)), ...orgReferenceProblems(input)];
+  return parsed.success && problems.length === 0 ? { ok: true, org: parsed.data } : { ok: false, problems };
 }

@@ -34,8 +34,21 @@ export class RecomputeBusyError extends Error {
   }
 }
 
+export class RecomputeStopped extends Error {
+  constructor(readonly runId: string) {
+    super(`recompute ${runId} stopped at its checkpoint (shutting down); it resumes at the next start`);
+  }
+}
+
 export class Recomputer {
   private running: { runId: string; done: Promise<RunRecord> } | null = null;
+  private stopRequested = false;
+
+  /** SIGTERM: finish the current batch, leave the run resumable from its checkpoint. */
+  async stopAfterBatch(): Promise<void> {
+    this.stopRequested = true;
+    await this.running?.done.catch(() => undefined);
+  }
 
   constructor(private readonly deps: RecomputeDeps) {}
 
@@ -43,15 +56,18 @@ export class Recomputer {
     return this.running?.runId ?? null;
   }
 
-  /** Starts a run; `started` resolves once the run record exists, `done` when it has finished. */
-  start(asOf?: number): { runId: string; done: Promise<RunRecord> } {
+  /** Starts a run; `created` resolves once the run record exists, `done` when the run has finished. */
+  start(asOf?: number): { runId: string; created: Promise<void>; done: Promise<RunRecord> } {
     if (this.running) throw new RecomputeBusyError(this.running.runId);
     const runId = `run-${new Date(this.deps.clock.now()).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
-    const done = this.execute(runId, asOf ?? this.deps.clock.now(), null).finally(() => {
+    let created!: () => void;
+    const recorded = new Promise<void>((resolve) => (created = resolve));
+    const done = this.execute(runId, asOf ?? this.deps.clock.now(), null, created).finally(() => {
       this.running = null;
+      created();
     });
     this.running = { runId, done };
-    return this.running;
+    return { runId, created: recorded, done };
   }
 
   /** Continues an interrupted run from its checkpoint; the result equals an uninterrupted run. */
@@ -64,7 +80,7 @@ export class Recomputer {
     return done;
   }
 
-  private async execute(runId: string, asOf: number, existing: RunRecord | null): Promise<RunRecord> {
+  private async execute(runId: string, asOf: number, existing: RunRecord | null, created?: () => void): Promise<RunRecord> {
     const { store, policies, clock } = this.deps;
     const started = clock.now();
     const active = existing ? await policies.byVersion(existing.policyVersion) : await policies.active();
@@ -85,6 +101,7 @@ export class Recomputer {
     };
     if (existing) await store.updateRun(runId, { status: 'running', heartbeatAt: new Date(started).toISOString() });
     else await store.createRun(run);
+    created?.();
 
     try {
       let stats = existing ? await store.loadPopulationStats(runId) : null;
@@ -116,6 +133,7 @@ export class Recomputer {
         run = { ...run, checkpoint: last.id, counts: { ...counts }, heartbeatAt: new Date(clock.now()).toISOString() };
         await store.updateRun(runId, { checkpoint: run.checkpoint, counts: run.counts, heartbeatAt: run.heartbeatAt });
         for (const observe of this.deps.observers ?? []) await observe(evaluated.changed, run);
+        if (this.stopRequested) throw new RecomputeStopped(runId);
       }
       const finished = clock.now();
       const patch = { status: 'done' as const, finishedAt: new Date(finished).toISOString(), durationMs: finished - started, counts };
@@ -124,6 +142,7 @@ export class Recomputer {
       this.deps.onFinished?.(finishedRun);
       return finishedRun;
     } catch (err) {
+      if (err instanceof RecomputeStopped) throw err;
       const patch = { status: 'failed' as const, finishedAt: new Date(clock.now()).toISOString(), error: (err as Error).message };
       await store.updateRun(runId, patch).catch(() => undefined);
       this.deps.onFinished?.({ ...run, ...patch });

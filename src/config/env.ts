@@ -42,6 +42,10 @@ const envSchema = z
     DINGTALK_CARD_TEMPLATE_ID: optional,
     DINGTALK_MODE: z.enum(['stream', 'webhook']).default('stream'),
     DINGTALK_API_BASE: url.default('https://api.dingtalk.com'),
+    /** Stream gateway base (tests point it at a fake); the SDK's default otherwise */
+    DINGTALK_GATEWAY_URL: url.optional(),
+    /** request timeout for platform API calls */
+    PLATFORM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     DINGTALK_CALLBACK_TOKEN: optional,
     DINGTALK_CALLBACK_AES_KEY: z.string().trim().regex(/^[A-Za-z0-9+/]{43}$/, 'must be the 43-character aes_key').optional(),
   })

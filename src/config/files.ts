@@ -15,6 +15,7 @@ export const scheduleSchema = z.strictObject({
   recompute: cronExpr.default('0 2 * * *'),
   digest: cronExpr.default('7 9 * * 1-5'),
   quietHours: z.strictObject({ start: clock, end: clock }).nullable().default({ start: '21:00', end: '08:30' }),
+  scoreRequestTtlDays: z.number().int().min(1).max(90).default(7),
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
 

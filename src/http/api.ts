@@ -83,6 +83,7 @@ export function apiRouter(s: Services): Router {
     }
     if (ctx.query.wait === 'false') {
       started.done.catch(() => undefined);
+      await started.created;
       ctx.status = 202;
       ctx.body = { runId: started.runId };
       return;
@@ -114,7 +115,7 @@ export function apiRouter(s: Services): Router {
     ctx.body = { version: await s.policies.install(await readDocument(ctx)) };
   });
   r.get('/policy/versions', async (ctx) => {
-    ctx.body = { items: await s.store.listPolicies() };
+    ctx.body = { items: (await s.store.listPolicies()).sort((a, b) => b.version - a.version) };
   });
 
   r.get('/reports/distribution', async (ctx) => {

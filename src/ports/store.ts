@@ -1,6 +1,7 @@
 // The storage port. Two adapters implement it: memory (embedded default) and mongo.
 // Both must pass test/store/contract.test.ts. Rules for the mongo adapter: SPEC §9 portable storage rules.
 import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../domain/types.ts';
+import type { DocStore } from './doc-store.ts';
 
 export interface OrgUser {
   id: string;
@@ -128,6 +129,8 @@ export interface IngestResult {
 
 export interface Store {
   readonly kind: 'memory' | 'mongo';
+  /** workflow documents (outbox, claims, audit, …) in the same database; usable after init() */
+  readonly docs: DocStore;
   init(): Promise<void>;
   close(): Promise<void>;
 

@@ -1,0 +1,129 @@
+// After each recompute: churn-risk alerts to owners (once per customer and risk state, snooze honoured)
+// and tier-change cards. Plus the alert card's actions: claim, log contact, snooze, re-score.
+import { churnAlert } from '../../../cards/churn-alert.ts';
+import { monthlySpend } from '../../domain/engine.ts';
+import { formatInstant } from '../../domain/time.ts';
+import type { Policy } from '../../domain/policy.ts';
+import type { TierState } from '../../domain/types.ts';
+import type { Doc } from '../../ports/doc-store.ts';
+import type { CustomerRecord, Org, OrgUser, RunRecord } from '../../ports/store.ts';
+import { localeOf } from '../bot.ts';
+import type { Evaluated } from '../recompute.ts';
+import { canActOn, consoleUrl, loadOrg, NotAuthorized, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
+import type { Scoring } from './scoring.ts';
+
+export const ALERT_STATES = 'alertStates';
+export const SNOOZES = 'snoozes';
+export const FOLLOWUPS = 'followups';
+export const SNOOZE_DAYS = 7;
+
+const SEVERITY = { none: 0, low: 1, medium: 2, high: 3 } as const;
+
+interface AlertState extends Doc {
+  level: keyof typeof SEVERITY;
+  rules: string[];
+  at: string;
+}
+
+interface Snooze extends Doc {
+  until: string;
+  by: string;
+}
+
+/** True when `now` deserves an alert compared with what was last alerted: a new rule fired or the level rose. */
+export function alertWorthy(last: { level: keyof typeof SEVERITY; rules: string[] } | null, now: TierState['risk']): boolean {
+  if (now.level === 'none') return false;
+  if (!last || last.level === 'none') return true;
+  if (SEVERITY[now.level] > SEVERITY[last.level]) return true;
+  return now.reasons.some((r) => !last.rules.includes(r.rule));
+}
+
+export class Alerts {
+  constructor(
+    private readonly deps: WorkflowDeps,
+    private readonly scoring: Scoring,
+  ) {}
+
+  /** The recompute observer: `interactive` false, so cards wait for quiet hours to end. */
+  readonly onEvaluated = async (batch: Evaluated[], run: RunRecord): Promise<void> => {
+    if (batch.length === 0) return;
+    const org = await loadOrg(this.deps.store);
+    const { policy } = await this.deps.policies.byVersion(run.policyVersion);
+    for (const e of batch) {
+      if (e.change) await this.scoring.tierChanged(org, e.customer, e.before, e.state, policy, false);
+      await this.riskChanged(org, e.customer, e.state, policy, run.asOf);
+    }
+  };
+
+  async riskChanged(org: Org, customer: CustomerRecord, state: TierState, policy: Policy, asOfIso: string): Promise<boolean> {
+    const { docs, clock } = this.deps;
+    const last = await docs.get<AlertState>(ALERT_STATES, customer.id);
+    const rules = state.risk.reasons.map((r) => r.rule).sort();
+    if (state.risk.level === 'none') {
+      if (last && last.level !== 'none') await docs.put(ALERT_STATES, { _id: customer.id, level: 'none', rules: [], at: new Date(clock.now()).toISOString() });
+      return false;
+    }
+    if (!alertWorthy(last, state.risk)) return false;
+    const snooze = await docs.get<Snooze>(SNOOZES, customer.id);
+    if (snooze && Date.parse(snooze.until) > clock.now()) return false;
+    const owner = userById(org, customer.ownerId);
+    if (!owner) return false;
+
+    const asOf = Date.parse(asOfIso);
+    const spend = monthlySpend(customer.rollup, asOf, policy.timezone, 11);
+    const lastIndex = customer.rollup.t.length - 1;
+    const ref = await this.deps.bot.mintRef({ kind: 'alert', customerId: customer.id, audience: [] });
+    const card = churnAlert(
+      {
+        ref,
+        consoleUrl: consoleUrl(this.deps, customer.id),
+        timezone: policy.timezone,
+        customer: summary(org, customer),
+        tier: tierRef(state),
+        risk: state.risk,
+        lastOrder: lastIndex >= 0 ? { at: formatInstant(customer.rollup.t[lastIndex], policy.timezone), amount: customer.rollup.a[lastIndex] / 100 } : null,
+        recencyDays: state.metrics.recencyDays,
+        trend: { months: spend.map((s) => s.month), spend: spend.map((s) => s.amount) },
+        snoozeDays: SNOOZE_DAYS,
+      },
+      localeOf(owner),
+    );
+    const day = formatInstant(clock.now(), policy.timezone).slice(0, 10);
+    await this.deps.notifier.toUser(owner, card, { kind: 'churn_alert', subject: customer.id, period: `${state.risk.level}:${rules.join('+')}:${day}` }, false);
+    await docs.put(ALERT_STATES, { _id: customer.id, level: state.risk.level, rules, at: new Date(clock.now()).toISOString() });
+    return true;
+  }
+
+  /** Claim, snooze and log actions: owner or team manager (SPEC §8); admins too. */
+  private async authorised(user: OrgUser, customerId: string, action: string, platform: string) {
+    const org = await loadOrg(this.deps.store);
+    const customer = await this.deps.store.getCustomer(customerId);
+    if (!customer || !canActOn(user, org, customer)) {
+      await this.deps.audit.record({ actor: user.id, action, customerId, requestId: null, outcome: 'refused', platform, detail: {} });
+      throw new NotAuthorized(localeOf(user) === 'en' ? 'Only the owner or a manager of its team can do this' : '只有客户负责人或所在团队经理可以操作');
+    }
+    return { org, customer };
+  }
+
+  async claim(user: OrgUser, customerId: string, platform: string): Promise<{ claimedBy: string; already: boolean }> {
+    await this.authorised(user, customerId, 'followup.claim', platform);
+    const day = new Date(this.deps.clock.now()).toISOString().slice(0, 10);
+    const won = await this.deps.docs.insert(FOLLOWUPS, { _id: `${customerId}:${day}`, customerId, by: user.id, at: new Date(this.deps.clock.now()).toISOString() });
+    const holder = won ? user.id : ((await this.deps.docs.get<Doc & { by: string }>(FOLLOWUPS, `${customerId}:${day}`))?.by ?? user.id);
+    await this.deps.audit.record({ actor: user.id, action: 'followup.claim', customerId, requestId: null, outcome: won ? 'ok' : 'conflict', platform, detail: { claimedBy: holder } });
+    return { claimedBy: holder, already: !won };
+  }
+
+  async logContact(user: OrgUser, customerId: string, outcome: string, platform: string, note?: string): Promise<void> {
+    await this.authorised(user, customerId, 'contact.log', platform);
+    await this.deps.audit.record({ actor: user.id, action: 'contact.log', customerId, requestId: null, outcome: 'ok', platform, detail: { outcome, note: note ?? null } });
+  }
+
+  async snooze(user: OrgUser, customerId: string, platform: string): Promise<string> {
+    await this.authorised(user, customerId, 'alert.snooze', platform);
+    const until = new Date(this.deps.clock.now() + SNOOZE_DAYS * 86_400_000).toISOString();
+    await this.deps.docs.put(SNOOZES, { _id: customerId, until, by: user.id });
+    await this.deps.audit.record({ actor: user.id, action: 'alert.snooze', customerId, requestId: null, outcome: 'ok', platform, detail: { until } });
+    return until;
+  }
+}

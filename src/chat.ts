@@ -1,0 +1,117 @@
+// Composition of the chat side: bot core, outbox, messengers (console + configured platforms),
+// workflows (scoring, alerts, digests, commands). No business logic here.
+import type { AppEnv } from './config/env.ts';
+import type { Schedule } from './config/files.ts';
+import { AuditLog } from './app/audit.ts';
+import { Bot } from './app/bot.ts';
+import { Notifier } from './app/notifier.ts';
+import { Outbox, type OutboxOptions } from './app/outbox.ts';
+import type { PolicyService } from './app/policy-service.ts';
+import { Reevaluator } from './app/reevaluate.ts';
+import { Alerts } from './app/workflows/alerts.ts';
+import { Commands, noticeCard } from './app/workflows/commands.ts';
+import type { WorkflowDeps } from './app/workflows/context.ts';
+import { Digests } from './app/workflows/digest.ts';
+import { Scoring } from './app/workflows/scoring.ts';
+import type { Logger } from './logger.ts';
+import { ConsoleMessenger } from './platforms/console/messenger.ts';
+import type { PlatformModule } from './platforms/module.ts';
+import { platformFactories } from './platforms/index.ts';
+import type { Timer } from './platforms/shared/outbound.ts';
+import type { Clock } from './ports/clock.ts';
+import type { Messenger, Platform } from './ports/messenger.ts';
+import type { Store } from './ports/store.ts';
+
+export interface ChatOptions {
+  env: AppEnv;
+  schedule: Schedule;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  policies: PolicyService;
+  outbox?: OutboxOptions;
+  /** rate-limit timer for platform clients (tests) */
+  timer?: Timer;
+  /** extra messengers (tests) */
+  messengers?: Messenger[];
+}
+
+export class Chat {
+  readonly bot: Bot;
+  readonly outbox: Outbox;
+  readonly notifier: Notifier;
+  readonly audit: AuditLog;
+  readonly consoleMessenger: ConsoleMessenger;
+  readonly scoring: Scoring;
+  readonly alerts: Alerts;
+  readonly digests: Digests;
+  readonly reevaluator: Reevaluator;
+  readonly platforms: PlatformModule[];
+
+  constructor(private readonly o: ChatOptions) {
+    const { env, store, clock, log, policies } = o;
+    const docs = store.docs;
+    this.bot = new Bot({
+      store,
+      docs,
+      clock,
+      log,
+      onUnknownUser: async (event) => {
+        const card = noticeCard('zh-CN', '未识别的用户 / Unknown user', ['抱歉，您还不在 tierbot 的组织名单中，请联系管理员添加。', 'Sorry, you are not in the tierbot org yet. Please ask an admin to add you.'], `${env.PUBLIC_BASE_URL}/console`, 'warning');
+        await this.notifier.reply({ platform: event.platform, kind: 'user', id: event.actor.platformUserId }, card, { kind: 'unknown_user', subject: event.actor.platformUserId, period: new Date(clock.now()).toISOString().slice(0, 10) });
+      },
+      onUnknownCommand: async (ctx) => {
+        const en = ctx.locale === 'en';
+        const card = noticeCard(ctx.locale, en ? 'Unknown command' : '未识别的指令', [en ? 'Send **help** for the list of commands.' : '发送 **帮助** 查看可用指令。'], `${env.PUBLIC_BASE_URL}/console`);
+        await this.notifier.reply({ platform: ctx.event.platform, kind: 'user', id: ctx.event.actor.platformUserId }, card, { kind: 'reply', subject: ctx.event.eventId, period: 'unknown' });
+      },
+    });
+    this.consoleMessenger = new ConsoleMessenger(docs, clock);
+    this.platforms = env.platforms.map((name) => platformFactories[name]({ env, sink: this.bot, clock, log, timer: o.timer }));
+    const messengers = new Map<Platform, Messenger>([['console', this.consoleMessenger]]);
+    for (const p of this.platforms) messengers.set(p.platform, p.messenger);
+    for (const m of o.messengers ?? []) messengers.set(m.platform, m);
+    this.outbox = new Outbox(docs, messengers, clock, o.outbox, log);
+    const enabled = new Set<Platform>([...messengers.keys()]);
+    let timezone = 'Asia/Shanghai';
+    this.notifier = new Notifier(this.outbox, clock, enabled, () => ({ hours: o.schedule.quietHours, timezone }));
+    this.audit = new AuditLog(docs, clock);
+    this.reevaluator = new Reevaluator(store, policies, clock);
+    const deps: WorkflowDeps = {
+      store, docs, clock, policies, bot: this.bot, notifier: this.notifier, outbox: this.outbox, audit: this.audit,
+      reevaluator: this.reevaluator, publicBaseUrl: env.PUBLIC_BASE_URL, scoreRequestTtlDays: o.schedule.scoreRequestTtlDays, log,
+    };
+    this.scoring = new Scoring(deps);
+    this.alerts = new Alerts(deps, this.scoring);
+    this.digests = new Digests(deps, this.scoring);
+    new Commands(deps, this.scoring, this.alerts).register(this.bot);
+    this.refreshTimezone = async () => {
+      timezone = (await policies.active()).policy.timezone;
+    };
+  }
+
+  readonly refreshTimezone: () => Promise<void>;
+
+  async init(): Promise<void> {
+    await Promise.all([this.outbox.init(), this.audit.init(), this.scoring.init()]);
+    await this.refreshTimezone();
+  }
+
+  /** Starts the delivery worker and the platforms' long connections. */
+  async start(): Promise<void> {
+    this.outbox.start();
+    for (const p of this.platforms) await p.start?.();
+  }
+
+  /** Waits for handlers' background work and delivers what it queued (console actions, tests). */
+  async settle(timeoutMs = 3000): Promise<void> {
+    await this.bot.idle();
+    await this.outbox.drain(timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.platforms) await p.stop?.();
+    await this.bot.idle();
+    await this.outbox.stop();
+  }
+}

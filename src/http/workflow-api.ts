@@ -1,0 +1,114 @@
+// API routes of the chat workflows: scores, digests, outbox, audit, and the console's act-as endpoints
+// (the console is the embedded messenger: clicks there go through the same Bot handlers).
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { render as renderConsole } from '../platforms/console/render.ts';
+import { NotFound, ValidationFailed } from '../app/errors.ts';
+import { problemsOf } from '../app/inputs.ts';
+import { userById } from '../app/workflows/context.ts';
+import { publicRecipient } from '../app/outbox.ts';
+import type { Chat } from '../chat.ts';
+import type { Services } from '../service.ts';
+import { readDocument } from './body.ts';
+
+function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new ValidationFailed(`invalid ${what}`, problemsOf(parsed.error));
+  return parsed.data;
+}
+
+const scoreBody = z.strictObject({
+  customerId: z.string().min(1),
+  points: z.record(z.string(), z.union([z.number(), z.string()])),
+  comment: z.string().max(1000).optional(),
+  submittedBy: z.string().min(1),
+});
+const decisionBody = z.strictObject({ decidedBy: z.string().min(1), outcome: z.enum(['approved', 'rejected']), reason: z.string().max(500).optional() });
+const digestBody = z.strictObject({ teamId: z.string().min(1).optional() }).default({});
+const actAs = z.string().min(1);
+const consoleAction = z.strictObject({
+  as: actAs,
+  action: z.string().min(1),
+  ref: z.string().min(1),
+  option: z.string().optional(),
+  values: z.record(z.string(), z.string()).default({}),
+  messageId: z.string().optional(),
+});
+const consoleCommand = z.strictObject({ as: actAs, text: z.string().min(1).max(500) });
+
+export function workflowRouter(s: Services, chat: Chat): Router {
+  const r = new Router({ prefix: '/api/v1' });
+
+  r.post('/scores', async (ctx) => {
+    const body = validate(scoreBody, await readDocument(ctx), 'body');
+    const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
+    const user = userById(org, body.submittedBy);
+    if (!user) throw new ValidationFailed('invalid body', [{ path: 'submittedBy', message: `unknown user "${body.submittedBy}"` }]);
+    const request = await chat.scoring.submit({ user, customerId: body.customerId, values: body.points, comment: body.comment, replyTo: null, platform: 'api' });
+    ctx.status = 201;
+    ctx.body = { requestId: request._id, status: request.status, total: request.total, previousTotal: request.previousTotal, expiresAt: request.expiresAt };
+  });
+  r.post('/scores/:requestId/decision', async (ctx) => {
+    const body = validate(decisionBody, await readDocument(ctx), 'body');
+    const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
+    const user = userById(org, body.decidedBy);
+    if (!user) throw new ValidationFailed('invalid body', [{ path: 'decidedBy', message: `unknown user "${body.decidedBy}"` }]);
+    const { decision } = await chat.scoring.decide({ user, requestId: ctx.params.requestId, outcome: body.outcome, reason: body.reason, platform: 'api' });
+    ctx.body = decision;
+  });
+  r.get('/scores', async (ctx) => {
+    const q = validate(z.object({ customerId: z.string().optional(), status: z.enum(['pending', 'approved', 'rejected', 'superseded', 'expired']).optional() }), ctx.query, 'query');
+    const filter: Record<string, string> = {};
+    if (q.customerId) filter.customerId = q.customerId;
+    if (q.status) filter.status = q.status;
+    ctx.body = { items: await s.store.docs.find('scoreRequests', filter, { sort: [['submittedAt', -1]], limit: 200 }) };
+  });
+
+  r.post('/digests/run', async (ctx) => {
+    const body = validate(digestBody, (await readDocument(ctx)) ?? {}, 'body');
+    if (body.teamId && !((await s.store.getOrg())?.teams ?? []).some((t) => t.id === body.teamId)) throw new NotFound(`team "${body.teamId}"`);
+    ctx.body = { teams: await chat.digests.run(body.teamId) };
+  });
+
+  r.get('/outbox', async (ctx) => {
+    const q = validate(z.object({ status: z.enum(['pending', 'sent', 'dead']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }), ctx.query, 'query');
+    const items = await chat.outbox.list(q.status, q.limit);
+    ctx.body = { items: items.map(({ card, recipient, ...rest }) => ({ ...rest, recipient: publicRecipient(recipient), card: { kind: card.kind, title: card.title, summary: card.summary } })) };
+  });
+
+  r.get('/audit', async (ctx) => {
+    const q = validate(z.object({ customerId: z.string().optional(), actor: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }), ctx.query, 'query');
+    ctx.body = { items: await chat.audit.list({ customerId: q.customerId, actor: q.actor }, q.limit) };
+  });
+
+  // --- the console messenger: act as any org user or team chat
+  r.get('/console/inbox', async (ctx) => {
+    const q = validate(z.object({ as: actAs, limit: z.coerce.number().int().min(1).max(200).default(30) }), ctx.query, 'query');
+    const cards = await chat.consoleMessenger.inbox(q.as, q.limit);
+    ctx.body = { items: cards.map((c) => ({ id: c._id, createdAt: c.createdAt, updatedAt: c.updatedAt, card: renderConsole(c.card) })) };
+  });
+  r.post('/console/action', async (ctx) => {
+    const body = validate(consoleAction, await readDocument(ctx), 'body');
+    const reply = await chat.bot.handleAction({
+      type: 'action',
+      platform: 'console',
+      eventId: randomUUID(),
+      actor: { platform: 'console', platformUserId: body.as },
+      action: body.action,
+      ref: body.ref,
+      option: body.option,
+      values: body.values,
+      message: body.messageId ? { platform: 'console', messageId: body.messageId } : undefined,
+    });
+    await chat.settle();
+    ctx.body = reply;
+  });
+  r.post('/console/command', async (ctx) => {
+    const body = validate(consoleCommand, await readDocument(ctx), 'body');
+    await chat.bot.handleMessage({ type: 'message', platform: 'console', eventId: randomUUID(), actor: { platform: 'console', platformUserId: body.as }, text: body.text, chat: { id: body.as, kind: 'p2p' } });
+    await chat.settle();
+    ctx.body = { ok: true };
+  });
+  return r;
+}
