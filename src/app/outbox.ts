@@ -21,7 +21,8 @@ export interface OutboxItem extends Doc {
   kind: string;
   recipient: Recipient;
   recipientKey: string;
-  card: Card;
+  /** the card as JSON text: cards hold nested arrays (table rows), which portable storage forbids */
+  card: string;
   /** for `update`: the outbox id of the sent message to change */
   updateOf: string | null;
   subject: string;
@@ -128,7 +129,7 @@ export class Outbox {
       kind,
       recipient,
       recipientKey: recipientKey(recipient),
-      card,
+      card: JSON.stringify(card),
       updateOf,
       subject,
       status: 'pending',
@@ -198,14 +199,14 @@ export class Outbox {
       if (!messenger) throw new DeliveryFailure(false, `platform ${item.recipient.platform} is not configured`);
       let sent: SentMessage | null = null;
       if (item.op === 'send') {
-        sent = await messenger.send(item.recipient, item.card, item._id);
+        sent = await messenger.send(item.recipient, JSON.parse(item.card) as Card, item._id);
       } else {
         const original = await this.docs.get<OutboxItem>(OUTBOX, item.updateOf!);
         if (!original?.sent) {
           if (original && original.status === 'pending') throw new DeliveryFailure(true, 'the original card is not sent yet');
           throw new DeliveryFailure(false, 'the original card was never sent');
         }
-        await messenger.update(original.sent, item.card, item.recipient);
+        await messenger.update(original.sent, JSON.parse(item.card) as Card, item.recipient);
         // later updates start from the newest content
         await this.docs.update(OUTBOX, original._id, { card: item.card });
       }

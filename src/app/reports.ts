@@ -50,7 +50,16 @@ export async function movements(store: Store, since: string) {
 
 const RISK_ORDER = { high: 3, medium: 2, low: 1, none: 0 } as const;
 
-/** At-risk customers ranked by value at stake (trailing-window revenue), highest risk first on ties. */
+/**
+ * What losing a customer would cost per year: its trailing-window spend, or for a customer who has
+ * already gone quiet, its average yearly spend over its tenure, whichever is larger.
+ */
+export function valueAtStake(m: { monetary: number; lifetimeValue: number; tenureDays: number | null }): number {
+  const yearly = m.lifetimeValue * (365 / Math.max(m.tenureDays ?? 0, 365));
+  return Math.round(Math.max(m.monetary, yearly, 0) * 100) / 100;
+}
+
+/** At-risk customers ranked by value at stake, highest risk first on ties. */
 export async function atRisk(store: Store, limit: number, filter: { teamId?: string; ownerId?: string } = {}) {
   const rows: { id: string; name: string; ownerId: string; teamId: string | null; tier: string; risk: string; valueAtStake: number; reasons: string[] }[] = [];
   for (const level of ['high', 'medium', 'low'] as const) {
@@ -59,7 +68,7 @@ export async function atRisk(store: Store, limit: number, filter: { teamId?: str
       const page = await store.listCustomers({ ...filter, risk: level }, 500, cursor);
       for (const c of page.items) {
         const s = c.state!;
-        rows.push({ id: c.id, name: c.name, ownerId: c.ownerId, teamId: c.teamId, tier: s.tier, risk: s.risk.level, valueAtStake: Math.max(s.metrics.monetary, 0), reasons: s.risk.reasons.map((r) => r.rule) });
+        rows.push({ id: c.id, name: c.name, ownerId: c.ownerId, teamId: c.teamId, tier: s.tier, risk: s.risk.level, valueAtStake: valueAtStake(s.metrics), reasons: s.risk.reasons.map((r) => r.rule) });
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { z } from 'zod';
+import type { Card } from '../../cards/model.ts';
 import { render as renderConsole } from '../platforms/console/render.ts';
 import { NotFound, ValidationFailed } from '../app/errors.ts';
 import { problemsOf } from '../app/inputs.ts';
@@ -74,7 +75,12 @@ export function workflowRouter(s: Services, chat: Chat): Router {
   r.get('/outbox', async (ctx) => {
     const q = validate(z.object({ status: z.enum(['pending', 'sent', 'dead']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }), ctx.query, 'query');
     const items = await chat.outbox.list(q.status, q.limit);
-    ctx.body = { items: items.map(({ card, recipient, ...rest }) => ({ ...rest, recipient: publicRecipient(recipient), card: { kind: card.kind, title: card.title, summary: card.summary } })) };
+    ctx.body = {
+      items: items.map(({ card, recipient, ...rest }) => {
+        const c = JSON.parse(card) as Card;
+        return { ...rest, recipient: publicRecipient(recipient), card: { kind: c.kind, title: c.title, summary: c.summary } };
+      }),
+    };
   });
 
   r.get('/audit', async (ctx) => {

@@ -32,7 +32,7 @@ export function makeTestStore(kind: StoreKind, label = 'app'): Store {
 export async function startApp(store: Store, opts: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
   const env = loadEnv({ PORT: '0', ADMIN_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', ...opts.env });
   const files = await loadConfigFiles(resolve(import.meta.dirname, '../../config'));
-  const bot = await createTierbot({ env, files, store, log: createLogger('silent'), clock: opts.clock });
+  const bot = await createTierbot({ env, files, store, log: createLogger(process.env.TIERBOT_TEST_LOG ?? 'silent'), clock: opts.clock });
   const { url } = await bot.listen();
   return {
     bot,

@@ -12,7 +12,8 @@ export interface ConsoleCard extends Doc {
   /** org user id, or team id for team-chat cards */
   owner: string;
   ownerKind: 'user' | 'chat' | 'robot';
-  card: Card;
+  /** JSON text (cards hold nested arrays, which portable storage forbids) */
+  card: string;
   createdAt: string;
   updatedAt: string;
   seq: number;
@@ -31,16 +32,17 @@ export class ConsoleMessenger implements Messenger {
     const id = `cm_${randomBytes(9).toString('base64url')}`;
     const now = new Date(this.clock.now()).toISOString();
     this.seq = Math.max(this.seq + 1, this.clock.now() * 1000);
-    await this.docs.insert(CONSOLE_INBOX, { _id: id, owner: to.id, ownerKind: to.kind, card, createdAt: now, updatedAt: now, seq: this.seq });
+    await this.docs.insert(CONSOLE_INBOX, { _id: id, owner: to.id, ownerKind: to.kind, card: JSON.stringify(card), createdAt: now, updatedAt: now, seq: this.seq });
     return { platform: 'console', messageId: id };
   }
 
   async update(sent: SentMessage, card: Card): Promise<void> {
-    await this.docs.update(CONSOLE_INBOX, sent.messageId, { card, updatedAt: new Date(this.clock.now()).toISOString() });
+    await this.docs.update(CONSOLE_INBOX, sent.messageId, { card: JSON.stringify(card), updatedAt: new Date(this.clock.now()).toISOString() });
   }
 
   /** Newest first. */
-  inbox(owner: string, limit = 50): Promise<ConsoleCard[]> {
-    return this.docs.find<ConsoleCard>(CONSOLE_INBOX, { owner }, { sort: [['seq', -1]], limit });
+  async inbox(owner: string, limit = 50): Promise<(Omit<ConsoleCard, 'card'> & { card: Card })[]> {
+    const docs = await this.docs.find<ConsoleCard>(CONSOLE_INBOX, { owner }, { sort: [['seq', -1]], limit });
+    return docs.map((d) => ({ ...d, card: JSON.parse(d.card) as Card }));
   }
 }
