@@ -1,0 +1,89 @@
+// The console in a real browser (Debian's chromium via playwright-core): the tier table, then the
+// core story — act as a rep, score a customer, switch to the manager, approve, see every card update.
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
+import { fixedClock, startApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
+import { seed } from '../workflows/helpers.ts';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+// CI must run the browser tests; a developer machine without chromium skips them with a reason
+if (!CHROMIUM && process.env.CI) throw new Error('chromium is not installed (apt-get install chromium); CI requires the browser tests');
+const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
+
+describe.skipIf(!CHROMIUM)('console in chromium', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00') });
+    await seed(app);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  const shot = async (name: string) => {
+    if (!process.env.TIERBOT_SCREENSHOTS) return;
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  };
+
+  it('shows the tier distribution and the tiered customers', async () => {
+    await page.goto(`${app.url}/console#token=${TEST_TOKEN}`);
+    const a = (await app.api('/api/v1/customers/c-a')).body;
+    await page.locator('#distribution .stat').first().waitFor();
+    const distribution = (await app.api('/api/v1/reports/distribution')).body;
+    const expected = distribution.tiers.find((t: { key: string }) => t.key === a.tier.key).count;
+    expect(expected).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => page.locator(`[data-tier="${a.tier.key}"] b`).textContent()).toBe(String(expected));
+    const rows = page.locator('#rows tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.first().textContent()).toContain('上海鼎盛科技有限公司');
+    expect(await rows.first().textContent()).toContain(a.tier.name);
+    // the token left the address bar
+    expect(page.url()).not.toContain(TEST_TOKEN);
+    await shot('console-customers');
+  });
+
+  it('lets a rep score a customer and a manager approve it, every card updating', async () => {
+    await page.click('#tab-inbox');
+    await page.selectOption('#as', 'u-zhang');
+    await page.fill('#command', '评分 鼎盛');
+    await page.click('#send-command');
+    const form = page.locator('article[data-kind="score_form"] form');
+    await form.waitFor();
+    await form.locator('select[name="profitability"]').selectOption('90');
+    await form.locator('select[name="strength"]').selectOption('80');
+    await form.locator('input[name="comment"]').fill('回款及时，订单稳定');
+    await shot('console-score-form');
+    await form.locator('button[type="submit"]').click();
+    await expect.poll(() => page.locator('#toast').textContent()).toContain('已提交审批');
+
+    await page.selectOption('#as', 'u-li');
+    const request = page.locator('article[data-kind="approval_request"]');
+    await request.waitFor();
+    expect(await request.textContent()).toContain('回款及时');
+    await shot('console-approval-request');
+    await request.getByRole('button', { name: /通过/ }).click();
+    await expect.poll(() => page.locator('#toast').textContent()).toContain('已通过');
+    // the manager's card is the same card, now closed and saying who decided
+    await expect.poll(async () => page.locator('article .closed').count()).toBe(1);
+    expect(await page.locator('article').first().textContent()).toContain('李经理');
+
+    await page.selectOption('#as', 'u-wang');
+    await expect.poll(async () => (await page.locator('article').first().textContent()) ?? '').toContain('李经理');
+
+    await page.selectOption('#as', 'u-zhang');
+    await page.locator('article[data-kind="approval_result"]').waitFor();
+    await shot('console-approval-result');
+    const customer = (await app.api('/api/v1/customers/c-a')).body;
+    expect(customer.score.points).toEqual({ profitability: 90, strength: 80 });
+  });
+});
