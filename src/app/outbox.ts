@@ -156,7 +156,7 @@ export class Outbox {
    * Later items of a recipient wait for earlier ones (order per recipient). Returns attempts made.
    */
   async drainOnce(): Promise<number> {
-    const pending = await this.docs.find<OutboxItem>(OUTBOX, { status: 'pending' }, { sort: [['seq', 1]], limit: 5000 });
+    const pending = await this.docs.find<OutboxItem>(OUTBOX, { status: 'pending' }, { sort: [['seq', 1]], limit: 5000, fields: ['recipientKey', 'nextAttemptAt', 'attempts', 'seq'] });
     const heads = new Map<string, OutboxItem>();
     for (const item of pending) if (!heads.has(item.recipientKey)) heads.set(item.recipientKey, item);
     const now = this.clock.now();
@@ -181,18 +181,19 @@ export class Outbox {
       if (made === 0) {
         const left = await this.docs.count(OUTBOX, { status: 'pending', nextAttemptAt: { $lte: this.clock.now() } });
         if (left === 0) return;
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 20));
       }
     }
   }
 
-  private async attempt(item: OutboxItem): Promise<boolean> {
+  /** `head` carries only the scan's fields; the whole item is read after the claim. */
+  private async attempt(head: Pick<OutboxItem, '_id' | 'attempts'>): Promise<boolean> {
     const slot = Math.floor(this.clock.now() / this.opts.leaseMs);
-    const claimed = await this.docs.insert(CLAIMS, { _id: `${item._id}#${item.attempts}#${slot}`, worker: this.opts.workerId, at: this.clock.now() });
+    const claimed = await this.docs.insert(CLAIMS, { _id: `${head._id}#${head.attempts}#${slot}`, worker: this.opts.workerId, at: this.clock.now() });
     if (!claimed) return false;
     // re-read: another worker may have finished this attempt between our scan and our claim
-    const fresh = await this.docs.get<OutboxItem>(OUTBOX, item._id);
-    if (!fresh || fresh.status !== 'pending' || fresh.attempts !== item.attempts) return false;
+    const item = await this.docs.get<OutboxItem>(OUTBOX, head._id);
+    if (!item || item.status !== 'pending' || item.attempts !== head.attempts) return false;
 
     const messenger = this.messengers.get(item.recipient.platform);
     try {

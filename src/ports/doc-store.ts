@@ -17,6 +17,8 @@ export interface Doc {
 export interface FindOptions {
   sort?: [field: string, direction: 1 | -1][];
   limit?: number;
+  /** only these top-level fields (and _id) */
+  fields?: string[];
 }
 
 export interface DocStore {

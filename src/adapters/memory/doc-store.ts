@@ -73,6 +73,8 @@ export class MemoryDocStore implements DocStore {
       return 0;
     });
     if (options.limit !== undefined) out = out.slice(0, options.limit);
+    const fields = options.fields;
+    if (fields) return out.map((d) => structuredClone(Object.fromEntries(['_id', ...fields].filter((f) => f in d).map((f) => [f, d[f]]))) as T);
     return out.map((d) => structuredClone(d) as T);
   }
 

@@ -35,7 +35,7 @@ export class MongoDocStore implements DocStore {
   }
 
   async find<T extends Doc>(collection: string, filter: Filter, options: FindOptions = {}): Promise<T[]> {
-    let cursor = this.coll(collection).find(filter as Document);
+    let cursor = this.coll(collection).find(filter as Document, options.fields ? { projection: Object.fromEntries(options.fields.map((f) => [f, 1])) } : {});
     cursor = cursor.sort(Object.fromEntries(options.sort ?? [['_id', 1]]));
     if (options.limit !== undefined) cursor = cursor.limit(options.limit);
     return (await cursor.toArray()) as unknown as T[];

@@ -149,8 +149,9 @@ export class Outbound {
 
   async call<T>(fn: (token: string) => Promise<Answer & { value?: T }>, recipient?: string): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      await this.limiter.acquire(recipient);
+      // the token first: a slow token fetch must not hold a counted rate slot
       const token = this.tokens ? await this.tokens.get() : '';
+      await this.limiter.acquire(recipient);
       let answer: Answer & { value?: T };
       try {
         answer = await fn(token);

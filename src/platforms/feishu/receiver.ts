@@ -1,0 +1,234 @@
+// Inbound Feishu/Lark: one mapping from Feishu's card callback (card.action.trigger) and chat message
+// (im.message.receive_v1) to the normalised InboundAction / InboundMessage, shared by the webhook route here
+// and the long connection (ws.ts), plus the webhook route itself.
+//
+// Webhook (POST /webhooks/feishu, events and card callbacks on one URL): raw body (size-limited) →
+// createFeishuVerifier (url_verification, signature/token, decryption, replay window) → our app id →
+// dispatch. Card callbacks are answered with `{toast}` (always an object, at least `{}`) inside Feishu's 3 s;
+// messages are acknowledged with `{}` at once and handed to the sink afterwards. The core dedupes by eventId.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import getRawBody from 'raw-body';
+import { z } from 'zod';
+import type { AppEnv } from '../../config/env.ts';
+import type { Logger } from '../../logger.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '../../ports/messenger.ts';
+import { safeEqual } from '../shared/compare.ts';
+import { VerificationError } from '../shared/errors.ts';
+import { render, type FeishuCard } from './render.ts';
+import { createFeishuVerifier } from './verify.ts';
+
+export const FEISHU_WEBHOOK_PATH = '/webhooks/feishu';
+/** Encrypted events carry message text up to 150 KB (feishu.md §5.3) plus base64 overhead. */
+export const MAX_BODY_BYTES = 1 << 20;
+/** Feishu allows 3 s end to end (connect included); the core answers within 2 s, this is the backstop. */
+export const CALLBACK_DEADLINE_MS = 2500;
+
+export const CARD_ACTION_EVENT = 'card.action.trigger';
+export const MESSAGE_EVENT = 'im.message.receive_v1';
+
+/** The body of a card callback answer (feishu.md §3.3). */
+export interface FeishuCallbackResponse {
+  toast?: { type: 'success' | 'info' | 'warning' | 'error'; content: string };
+  card?: { type: 'raw'; data: FeishuCard };
+}
+
+const FAILED: FeishuCallbackResponse = { toast: { type: 'error', content: '处理失败，请稍后再试 / Something went wrong, please try again' } };
+const UNKNOWN_CARD: FeishuCallbackResponse = { toast: { type: 'warning', content: '此卡片已不可用 / This card can no longer be used' } };
+
+const formValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
+
+const cardActionEvent = z.looseObject({
+  operator: z.looseObject({ open_id: z.string().min(1) }),
+  action: z.looseObject({
+    value: z.looseObject({ k: z.string().min(1), r: z.string(), v: z.string().optional() }),
+    form_value: z.record(z.string(), formValue).optional(),
+    /** a select_static outside a form */
+    option: z.string().optional(),
+  }),
+  context: z.looseObject({ open_message_id: z.string().min(1).optional() }).optional(),
+});
+
+const messageEvent = z.looseObject({
+  sender: z.looseObject({
+    sender_id: z.looseObject({ open_id: z.string().min(1) }),
+    sender_type: z.string(),
+  }),
+  message: z.looseObject({
+    chat_id: z.string().min(1),
+    chat_type: z.string(),
+    message_type: z.string(),
+    content: z.string(),
+    mentions: z.array(z.looseObject({ key: z.string() })).optional(),
+  }),
+});
+
+/**
+ * card.action.trigger → InboundAction. `event` is the envelope's `event` (webhook) or the SDK's flattened
+ * data (long connection, where the event fields sit at the top level); null when it is not one of our cards.
+ */
+export function toInboundAction(eventId: string, event: unknown): InboundAction | null {
+  const parsed = cardActionEvent.safeParse(event);
+  if (!parsed.success) return null;
+  const { operator, action, context } = parsed.data;
+  const values: Record<string, string> = {};
+  for (const [name, v] of Object.entries(action.form_value ?? {})) values[name] = Array.isArray(v) ? v.join(',') : String(v);
+  const option = action.value.v ?? action.option;
+  return {
+    type: 'action',
+    platform: 'feishu',
+    eventId,
+    actor: { platform: 'feishu', platformUserId: operator.open_id },
+    action: action.value.k,
+    ref: action.value.r,
+    ...(option !== undefined ? { option } : {}),
+    values,
+    ...(context?.open_message_id ? { message: { platform: 'feishu' as const, messageId: context.open_message_id } } : {}),
+  };
+}
+
+/** The text of a text message with every @mention placeholder (`@_user_1`, `@_all`) removed. */
+export function messageText(content: string, mentionKeys: string[] = []): string | null {
+  let text: unknown;
+  try {
+    text = (JSON.parse(content) as { text?: unknown }).text;
+  } catch {
+    return null;
+  }
+  if (typeof text !== 'string') return null;
+  for (const key of mentionKeys) text = (text as string).split(key).join(' ');
+  return (text as string).replace(/@_user_\d+|@_all/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** im.message.receive_v1 → InboundMessage; null for anything but a person's text message. */
+export function toInboundMessage(eventId: string, event: unknown): InboundMessage | null {
+  const parsed = messageEvent.safeParse(event);
+  if (!parsed.success) return null;
+  const { sender, message } = parsed.data;
+  if (sender.sender_type !== 'user' || message.message_type !== 'text') return null;
+  const text = messageText(message.content, (message.mentions ?? []).map((m) => m.key));
+  if (text === null) return null;
+  return {
+    type: 'message',
+    platform: 'feishu',
+    eventId,
+    actor: { platform: 'feishu', platformUserId: sender.sender_id.open_id },
+    text,
+    chat: { id: message.chat_id, kind: message.chat_type === 'p2p' ? 'p2p' : 'group' },
+  };
+}
+
+export function callbackResponse(reply: ActionReply): FeishuCallbackResponse {
+  const out: FeishuCallbackResponse = {};
+  if (reply.toast) out.toast = { type: reply.toast.kind, content: reply.toast.text };
+  if (reply.card) out.card = { type: 'raw', data: render(reply.card) };
+  return out;
+}
+
+/** The two inbound events, whatever the transport; both always answer an object. */
+export class FeishuInbound {
+  constructor(
+    private readonly sink: InboundSink,
+    private readonly log: Logger,
+    private readonly deadlineMs = CALLBACK_DEADLINE_MS,
+  ) {}
+
+  async cardAction(eventId: string, event: unknown): Promise<FeishuCallbackResponse> {
+    const action = toInboundAction(eventId, event);
+    if (!action) {
+      this.log.warn({ eventId }, 'feishu card callback without our {k, r} value');
+      return UNKNOWN_CARD;
+    }
+    const work = this.sink.handleAction(action).then(callbackResponse, (err: unknown) => {
+      this.log.error({ err, eventId }, 'feishu card action failed');
+      return FAILED;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<FeishuCallbackResponse>((resolve) => {
+      timer = setTimeout(() => {
+        this.log.warn({ eventId }, 'feishu card action answered late; acknowledged without a toast');
+        resolve({});
+      }, this.deadlineMs);
+    });
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Acknowledges at once; the sink gets the message afterwards. */
+  message(eventId: string, event: unknown): Record<string, never> {
+    const message = toInboundMessage(eventId, event);
+    if (message) {
+      this.sink.handleMessage(message).catch((err: unknown) => this.log.error({ err, eventId }, 'feishu message handling failed'));
+    }
+    return {};
+  }
+
+  /** Events we are not subscribed to (or no longer handle) are acknowledged so Feishu does not re-push them. */
+  dispatch(eventType: string, eventId: string, event: unknown): Promise<FeishuCallbackResponse> | Record<string, never> {
+    if (eventType === CARD_ACTION_EVENT) return this.cardAction(eventId, event);
+    if (eventType === MESSAGE_EVENT) return this.message(eventId, event);
+    this.log.debug({ eventType, eventId }, 'feishu event ignored');
+    return {};
+  }
+}
+
+export interface FeishuWebhookDeps {
+  env: AppEnv;
+  clock: Clock;
+  log: Logger;
+  inbound: FeishuInbound;
+}
+
+async function readBody(ctx: Context): Promise<string> {
+  try {
+    return await getRawBody(ctx.req, { limit: MAX_BODY_BYTES, encoding: 'utf8', length: ctx.get('content-length') || undefined });
+  } catch (err) {
+    const e = err as { type?: string; status?: number };
+    if (e.type === 'entity.too.large' || e.status === 413) throw Object.assign(new Error('too large'), { status: 413, code: 'too_large' });
+    throw new VerificationError('malformed_request', 'body could not be read');
+  }
+}
+
+/** POST /webhooks/feishu: events and card callbacks (same URL for both in the developer console). */
+export function feishuWebhookRouter({ env, clock, log, inbound }: FeishuWebhookDeps): Router {
+  const verify = createFeishuVerifier({ encryptKey: env.FEISHU_ENCRYPT_KEY, verificationToken: env.FEISHU_VERIFICATION_TOKEN });
+  const appId = env.FEISHU_APP_ID!;
+  const router = new Router();
+
+  router.post(FEISHU_WEBHOOK_PATH, async (ctx) => {
+    let inboundEvent: ReturnType<typeof verify>;
+    try {
+      const rawBody = await readBody(ctx);
+      inboundEvent = verify({ rawBody, headers: ctx.headers }, clock.now());
+      if (inboundEvent.kind === 'event') {
+        // v2 envelopes name the app they are for; another app's event is authentic but not ours.
+        const header = inboundEvent.body.header as { app_id?: unknown } | undefined;
+        const forApp = typeof header?.app_id === 'string' ? header.app_id : undefined;
+        if (forApp !== undefined && !safeEqual(forApp, appId)) throw new VerificationError('wrong_receiver', 'event for another app');
+      }
+    } catch (err) {
+      const e = err as { status?: number; reason?: string; code?: string; message?: string };
+      if (!(err instanceof VerificationError) && e.status !== 413) throw err;
+      const code = e.reason ?? e.code ?? 'rejected';
+      log.warn({ code, reason: e.message }, 'feishu webhook refused');
+      ctx.status = e.status ?? 400;
+      ctx.body = { error: { code, message: e.message ?? code } };
+      return;
+    }
+
+    if (inboundEvent.kind === 'url_verification') {
+      ctx.body = { challenge: inboundEvent.challenge };
+      return;
+    }
+    if (inboundEvent.schema !== '2.0') {
+      ctx.body = {};
+      return;
+    }
+    ctx.body = await inbound.dispatch(inboundEvent.eventType, inboundEvent.eventId, inboundEvent.body.event);
+  });
+  return router;
+}
