@@ -14,7 +14,7 @@ export type PlatformName = keyof typeof platformGroups;
 
 const envSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PORT: z.coerce.number({ error: 'must be a port number 0–65535' }).int('must be a port number 0–65535').min(0, 'must be a port number 0–65535').max(65535, 'must be a port number 0–65535').default(3000),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     MONGODB_URI: z.string().trim().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
     MONGODB_DB: z.string().trim().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ or -, at most 63').default('tierbot'),
@@ -48,27 +48,27 @@ const envSchema = z
     PLATFORM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     DINGTALK_CALLBACK_TOKEN: optional,
     DINGTALK_CALLBACK_AES_KEY: z.string().trim().regex(/^[A-Za-z0-9+/]{43}$/, 'must be the 43-character aes_key').optional(),
-  })
-  .superRefine((env, ctx) => {
-    if (env.MONGODB_URI && !env.ADMIN_TOKEN) {
-      ctx.addIssue({ code: 'custom', path: ['ADMIN_TOKEN'], message: 'is required when MONGODB_URI is set' });
-    }
-    for (const [platform, group] of Object.entries(platformGroups)) {
-      const all = [...group.required, ...group.optional] as (keyof typeof env)[];
-      if (!all.some((k) => env[k] !== undefined)) continue;
-      for (const key of group.required as readonly (keyof typeof env)[]) {
-        if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required because ${platform} is partly configured` });
-      }
-    }
-    if (env.FEISHU_APP_ID && env.FEISHU_MODE === 'webhook' && !env.FEISHU_VERIFICATION_TOKEN && !env.FEISHU_ENCRYPT_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['FEISHU_VERIFICATION_TOKEN'], message: 'or FEISHU_ENCRYPT_KEY is required in webhook mode' });
-    }
-    if (env.DINGTALK_CLIENT_ID && env.DINGTALK_MODE === 'webhook') {
-      for (const key of ['DINGTALK_CALLBACK_TOKEN', 'DINGTALK_CALLBACK_AES_KEY'] as const) {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when DINGTALK_MODE=webhook' });
-      }
-    }
   });
+
+type Raw = Record<string, string | undefined>;
+
+/** Checks across variables; they run on the raw values so one answer names every problem. */
+function crossProblems(env: Raw): string[] {
+  const problems: string[] = [];
+  if (env.MONGODB_URI && !env.ADMIN_TOKEN) problems.push('ADMIN_TOKEN is required when MONGODB_URI is set');
+  for (const [platform, group] of Object.entries(platformGroups)) {
+    const all: readonly string[] = [...group.required, ...group.optional];
+    if (!all.some((k) => env[k] !== undefined)) continue;
+    for (const key of group.required) if (env[key] === undefined) problems.push(`${key} is required because ${platform} is partly configured`);
+  }
+  if (env.FEISHU_APP_ID && (env.FEISHU_MODE ?? 'webhook') === 'webhook' && !env.FEISHU_VERIFICATION_TOKEN && !env.FEISHU_ENCRYPT_KEY) {
+    problems.push('FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY is required in webhook mode');
+  }
+  if (env.DINGTALK_CLIENT_ID && env.DINGTALK_MODE === 'webhook') {
+    for (const key of ['DINGTALK_CALLBACK_TOKEN', 'DINGTALK_CALLBACK_AES_KEY']) if (!env[key]) problems.push(`${key} is required when DINGTALK_MODE=webhook`);
+  }
+  return problems;
+}
 
 export type RawEnv = z.infer<typeof envSchema>;
 
@@ -89,11 +89,10 @@ export class ConfigError extends Error {
 
 /** Parses the environment; throws ConfigError naming every bad or missing variable. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): AppEnv {
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned: Raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'} ${i.message}`));
-  }
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'} ${i.message}`)), ...crossProblems(cleaned)];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const embedded = !env.MONGODB_URI;
   const port = env.PORT;

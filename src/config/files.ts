@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { parsePolicy, type Policy } from '../domain/policy.ts';
 import { parseOrg, problemsOf } from '../app/inputs.ts';
@@ -9,7 +10,7 @@ import type { Org } from '../ports/store.ts';
 import { ConfigError } from './env.ts';
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)');
-const cronExpr = z.string().trim().regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression with 5 or 6 fields');
+const cronExpr = z.string().trim().refine((v) => cron.validate(v), 'must be a valid cron expression (5 or 6 fields)');
 
 export const scheduleSchema = z.strictObject({
   recompute: cronExpr.default('0 2 * * *'),
