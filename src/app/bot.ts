@@ -133,7 +133,7 @@ export class Bot implements InboundSink {
       (reply) => reply ?? {},
       (err: unknown) => this.errorReply(err, locale),
     );
-    const deadline = this.deps.deadlineMs ?? 2000;
+    const deadline = this.deps.deadlineMs ?? 1500; // inside every platform's deadline (DingTalk 2 s, Feishu 3 s, WeCom 5 s)
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<ActionReply>((resolve) => {
       timer = setTimeout(() => resolve({ toast: { kind: 'info', text: t(locale, 'processing') } }), deadline);

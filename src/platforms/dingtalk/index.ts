@@ -1,0 +1,72 @@
+// DingTalk (钉钉) as a tierbot platform: the messenger (OpenAPI), and either the Stream receiver
+// (DINGTALK_MODE=stream, default: no public URL) or the HTTP callback route (DINGTALK_MODE=webhook).
+import type { AppEnv } from '../../config/env.ts';
+import type { PlatformDeps, PlatformFactory, PlatformModule } from '../module.ts';
+import { PlatformConfigError } from '../shared/errors.ts';
+import type { PlatformProfile } from '../shared/outbound.ts';
+import { DingtalkClient } from './client.ts';
+import { createDingtalkCallbackCrypto } from './crypto.ts';
+import { DingtalkMessenger } from './messenger.ts';
+import { createDingtalkRoutes, DingtalkInbound } from './receiver.ts';
+import { createDingtalkStream, type SafeStreamOptions } from './stream.ts';
+
+export { DingtalkClient } from './client.ts';
+export { DingtalkMessenger, outTrackIdFor } from './messenger.ts';
+export { createDingtalkProfile, dingtalkProfile } from './profile.ts';
+export { DingtalkInbound, createDingtalkRoutes } from './receiver.ts';
+export { SafeDWClient, createDingtalkStream } from './stream.ts';
+
+/** Test and tuning knobs that are not environment variables. */
+export interface DingtalkTuning {
+  profile?: PlatformProfile;
+  replyBudgetMs?: number;
+  stream?: Pick<SafeStreamOptions, 'idleMs' | 'pingEveryMs' | 'backoffBaseMs' | 'backoffMaxMs'>;
+}
+
+function required(env: AppEnv, key: 'DINGTALK_CLIENT_ID' | 'DINGTALK_CLIENT_SECRET' | 'DINGTALK_ROBOT_CODE' | 'DINGTALK_CALLBACK_TOKEN' | 'DINGTALK_CALLBACK_AES_KEY'): string {
+  const value = env[key];
+  if (!value) throw new PlatformConfigError('dingtalk', `${key} is required${key.startsWith('DINGTALK_CALLBACK') ? ' when DINGTALK_MODE=webhook' : ''}`);
+  return value;
+}
+
+export function createDingtalkPlatform(deps: PlatformDeps, tuning: DingtalkTuning = {}): PlatformModule {
+  const { env, sink, clock, log } = deps;
+  const clientId = required(env, 'DINGTALK_CLIENT_ID');
+  const clientSecret = required(env, 'DINGTALK_CLIENT_SECRET');
+  const robotCode = required(env, 'DINGTALK_ROBOT_CODE');
+
+  const client = new DingtalkClient({
+    apiBase: env.DINGTALK_API_BASE,
+    clientId,
+    clientSecret,
+    robotCode,
+    timeoutMs: env.PLATFORM_TIMEOUT_MS,
+    profile: tuning.profile,
+    timer: deps.timer,
+  });
+  const messenger = new DingtalkMessenger(client, { templateId: env.DINGTALK_CARD_TEMPLATE_ID });
+  const inbound = new DingtalkInbound({ sink, messenger, client, clock, log, replyBudgetMs: tuning.replyBudgetMs });
+
+  if (env.DINGTALK_MODE === 'webhook') {
+    const crypto = createDingtalkCallbackCrypto({
+      token: required(env, 'DINGTALK_CALLBACK_TOKEN'),
+      aesKey: required(env, 'DINGTALK_CALLBACK_AES_KEY'),
+      clientId,
+    });
+    const routes = createDingtalkRoutes({ inbound, crypto, appSecret: clientSecret, robotCode, clock, log });
+    return { platform: 'dingtalk', messenger, routes, stop: () => inbound.idle() };
+  }
+
+  const stream = createDingtalkStream({
+    clientId,
+    clientSecret,
+    gatewayUrl: env.DINGTALK_GATEWAY_URL,
+    timeoutMs: env.PLATFORM_TIMEOUT_MS,
+    log,
+    inbound,
+    ...tuning.stream,
+  });
+  return { platform: 'dingtalk', messenger, start: () => stream.start(), stop: () => stream.stop() };
+}
+
+export const dingtalkPlatform: PlatformFactory = (deps) => createDingtalkPlatform(deps);

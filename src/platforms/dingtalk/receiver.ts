@@ -1,0 +1,353 @@
+// The DingTalk receiver: one normalisation for both transports (Stream frames and HTTP callbacks) and the
+// HTTP callback route `POST /webhooks/dingtalk` (DINGTALK_MODE=webhook).
+//
+// - Robot messages (Stream topic /v1.0/im/bot/messages/get, or the robot's HTTP "message receive URL") become
+//   an InboundMessage; a `/tb <k> <r> [<v>]` command (what a template-free card's action link makes the user's
+//   client send, render.ts) becomes an InboundAction whose reply goes back through the message's sessionWebhook.
+// - Card callbacks (Stream topic /v1.0/card/instances/callback) become an InboundAction; the sink's ActionReply
+//   is translated into the callback response (card data, and the toast as the clicker's private data).
+// - HTTP callbacks: event-subscription crypto (check_url and events, answered with the encrypted "success"),
+//   and robot outgoing messages signed with `timestamp` + `sign` headers (dingtalk.md §4).
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import getRawBody from 'raw-body';
+import { z } from 'zod';
+import { ACTION_KEYS, type Card } from '../../../cards/model.ts';
+import type { Logger } from '../../logger.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '../../ports/messenger.ts';
+import { isVerificationError, VerificationError } from '../shared/errors.ts';
+import { headerValue, parseJsonObject, queryValue, type JsonObject } from '../shared/request-input.ts';
+import { parseWith } from '../shared/schema.ts';
+import type { DingtalkClient } from './client.ts';
+import { verifyDingtalkRobotRequest, type DingtalkCallbackCrypto } from './crypto.ts';
+import type { DingtalkMessenger } from './messenger.ts';
+import { parseCommand, render, type DingtalkRobotMessage } from './render.ts';
+import { parseCardCallback } from './stream-frame.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation (pure)
+
+const robotMessageSchema = z.looseObject({
+  msgId: z.string().optional(),
+  conversationId: z.string().min(1),
+  conversationType: z.union([z.string(), z.number()]).transform(String),
+  /** the sender's userId; absent for people outside the org */
+  senderStaffId: z.string().optional(),
+  msgtype: z.string().optional(),
+  text: z.looseObject({ content: z.string() }).optional(),
+  content: z.unknown().optional(),
+  robotCode: z.string().optional(),
+  sessionWebhook: z.string().optional(),
+  sessionWebhookExpiredTime: z.number().optional(),
+});
+
+export type RobotMessage = z.output<typeof robotMessageSchema>;
+
+export function parseRobotMessage(data: JsonObject): RobotMessage {
+  return parseWith(robotMessageSchema, data, 'robot message');
+}
+
+/** The message's text: `text.content`, or the text parts of a richText message; '' for other kinds. */
+export function robotMessageText(msg: RobotMessage): string {
+  if (msg.text) return msg.text.content.trim();
+  const rich = (msg.content as { richText?: { text?: unknown }[] } | undefined)?.richText;
+  if (Array.isArray(rich)) return rich.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('').trim();
+  return '';
+}
+
+/**
+ * A robot message as the core sees it: a `/tb` command is a click on a template-free card (an action),
+ * anything else a chat message. `deliveryId` (the frame's messageId) is used when the message has no msgId.
+ */
+export function normaliseRobotMessage(msg: RobotMessage, deliveryId: string): InboundAction | InboundMessage | null {
+  if (!msg.senderStaffId) return null;
+  const actor = { platform: 'dingtalk' as const, platformUserId: msg.senderStaffId };
+  const eventId = msg.msgId || deliveryId;
+  const text = robotMessageText(msg);
+  const command = parseCommand(text);
+  if (command) {
+    const action: InboundAction = { type: 'action', platform: 'dingtalk', eventId, actor, action: command.k, ref: command.r, values: {} };
+    if (command.v !== undefined) action.option = command.v;
+    if (command.text !== undefined) action.values.reason = command.text;
+    return action;
+  }
+  if (!text) return null;
+  return {
+    type: 'message',
+    platform: 'dingtalk',
+    eventId,
+    actor,
+    text,
+    chat: { id: msg.conversationId, kind: msg.conversationType === '2' ? 'group' : 'p2p' },
+  };
+}
+
+const PAYLOAD_PARAMS = new Set(['k', 'r', 'v']);
+
+function paramsDigest(params: Record<string, unknown>): string {
+  const sorted = Object.keys(params)
+    .sort()
+    .map((k) => [k, params[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 16);
+}
+
+function asString(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/**
+ * A card callback's `data` → InboundAction. The template's buttons carry {k, r, v} as 回传参数 (render.ts);
+ * every other parameter (form inputs, a reason) is a value. Null when the click carries no known key.
+ * eventId: parseCardCallback's dedupeId (outTrackId + userId + actionIds) plus a digest of the parameters — a
+ * redelivery repeats them exactly, while a corrected re-submit of the same form is a new event.
+ */
+export function cardCallbackToAction(data: string): InboundAction | null {
+  const click = parseCardCallback(data);
+  const k = asString(click.params.k);
+  if (!(ACTION_KEYS as readonly string[]).includes(k)) return null;
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(click.params)) if (!PAYLOAD_PARAMS.has(name)) values[name] = asString(value);
+  const action: InboundAction = {
+    type: 'action',
+    platform: 'dingtalk',
+    eventId: `${click.dedupeId}#${paramsDigest(click.params)}`,
+    actor: { platform: 'dingtalk', platformUserId: click.userId },
+    action: k,
+    ref: asString(click.params.r),
+    values,
+    message: { platform: 'dingtalk', messageId: click.outTrackId, meta: { outTrackId: click.outTrackId } },
+  };
+  const v = asString(click.params.v);
+  if (v) action.option = v;
+  return action;
+}
+
+/** What a card callback may answer (dingtalk.md §3.3); sent as `socketCallBackResponse(messageId, response)`. */
+export interface CardCallbackResponse {
+  cardData?: { cardParamMap: Record<string, string> };
+  /** only the clicker sees it; the template shows `toast` (text) and `toastKind` (success|info|warning|error) */
+  userPrivateData?: { cardParamMap: Record<string, string> };
+  cardUpdateOptions: { updateCardDataByKey?: boolean; updatePrivateDataByKey?: boolean };
+}
+
+/**
+ * ActionReply → card callback response. DingTalk has no toast for cards: the toast becomes the clicker's
+ * private card data. `card` replaces the clicked card's data (template mode only). Null = a plain ACK.
+ */
+export function cardCallbackResponse(reply: ActionReply, renderCard: (card: Card) => Record<string, string> | null): CardCallbackResponse | null {
+  const out: CardCallbackResponse = { cardUpdateOptions: {} };
+  const cardParamMap = reply.card ? renderCard(reply.card) : null;
+  if (cardParamMap) {
+    out.cardData = { cardParamMap };
+    out.cardUpdateOptions.updateCardDataByKey = true;
+  }
+  if (reply.toast) {
+    out.userPrivateData = { cardParamMap: { toast: reply.toast.text, toastKind: reply.toast.kind } };
+    out.cardUpdateOptions.updatePrivateDataByKey = true;
+  }
+  return out.cardData || out.userPrivateData ? out : null;
+}
+
+/** A robot-message rendering as a sessionWebhook body (custom-robot format, dingtalk.md §2.5, §5). */
+export function sessionMessage(rendered: DingtalkRobotMessage): Record<string, unknown> {
+  const p = JSON.parse(rendered.msgParam) as Record<string, string>;
+  if (rendered.msgKey === 'sampleMarkdown') return { msgtype: 'markdown', markdown: { title: p.title, text: p.text } };
+  if (rendered.msgKey === 'sampleActionCard') {
+    return { msgtype: 'actionCard', actionCard: { title: p.title, text: p.text, singleTitle: p.singleTitle, singleURL: p.singleURL } };
+  }
+  const btns: { title: string; actionURL: string }[] = [];
+  for (let i = 1; p[`actionTitle${i}`] !== undefined; i++) btns.push({ title: p[`actionTitle${i}`], actionURL: p[`actionURL${i}`] });
+  return { msgtype: 'actionCard', actionCard: { title: p.title, text: p.text, btnOrientation: '0', btns } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handing events to the core
+
+export interface DingtalkInboundDeps {
+  sink: InboundSink;
+  messenger: DingtalkMessenger;
+  client: DingtalkClient;
+  clock: Clock;
+  log: Logger;
+  /** a card callback is answered within this long (DingTalk waits 2 s); a later reply's card goes by PUT */
+  replyBudgetMs?: number;
+}
+
+export class DingtalkInbound {
+  private readonly background = new Set<Promise<void>>();
+  private readonly budgetMs: number;
+
+  constructor(private readonly deps: DingtalkInboundDeps) {
+    this.budgetMs = deps.replyBudgetMs ?? 1500;
+  }
+
+  /** A robot message (Stream `data` or HTTP robot body). Returns at once; the sink runs in the background. */
+  robotMessage(data: JsonObject, deliveryId: string): void {
+    this.track(async () => {
+      const msg = parseRobotMessage(data);
+      // setup aid (docs/platforms/dingtalk.md): who wrote, and the group's openConversationId
+      this.deps.log.debug({ userId: msg.senderStaffId, conversationId: msg.conversationId, conversationType: msg.conversationType }, 'dingtalk: robot message');
+      const event = normaliseRobotMessage(msg, deliveryId);
+      if (!event) {
+        this.deps.log.debug({ msgtype: msg.msgtype, deliveryId }, 'dingtalk: robot message without a sender userId or text ignored');
+        return;
+      }
+      if (event.type === 'message') return this.deps.sink.handleMessage(event);
+      const reply = await this.deps.sink.handleAction(event);
+      await this.replyInSession(msg, reply);
+    });
+  }
+
+  /**
+   * A card click (Stream). Resolves within the reply budget to the callback response; when the sink is
+   * slower, resolves to null (plain ACK) and applies the late reply's card with an update in place.
+   */
+  async cardCallback(data: string): Promise<CardCallbackResponse | null> {
+    const action = cardCallbackToAction(data);
+    if (!action) {
+      this.deps.log.warn({}, 'dingtalk: card callback without a known action key ignored');
+      return null;
+    }
+    const handled = this.deps.sink.handleAction(action);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.budgetMs);
+    });
+    const reply = await Promise.race([handled, late]).finally(() => clearTimeout(timer));
+    if (reply) return cardCallbackResponse(reply, (card) => this.cardParams(card));
+    this.track(async () => this.applyLate(action, await handled));
+    return null;
+  }
+
+  /** A card click that cannot be answered inline (HTTP event): the reply's card goes by update. */
+  cardCallbackDetached(data: string): void {
+    this.track(async () => {
+      const action = cardCallbackToAction(data);
+      if (action) await this.applyLate(action, await this.deps.sink.handleAction(action));
+    });
+  }
+
+  /** Waits for background work (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  private cardParams(card: Card): Record<string, string> | null {
+    try {
+      const rendered = this.deps.messenger.render(card);
+      return rendered.type === 'card' ? rendered.cardData.cardParamMap : null;
+    } catch (err) {
+      this.deps.log.error({ err }, 'dingtalk: reply card cannot be rendered');
+      return null;
+    }
+  }
+
+  private async applyLate(action: InboundAction, reply: ActionReply): Promise<void> {
+    if (!reply.card || !action.message || !this.deps.messenger.templateId) return;
+    await this.deps.messenger.update(action.message, reply.card, { platform: 'dingtalk', kind: 'user', id: action.actor.platformUserId });
+  }
+
+  /** The answer to a command click: the toast as text and the card as a message, in the same conversation. */
+  private async replyInSession(msg: RobotMessage, reply: ActionReply): Promise<void> {
+    const url = msg.sessionWebhook;
+    if (!url || (msg.sessionWebhookExpiredTime !== undefined && msg.sessionWebhookExpiredTime < this.deps.clock.now())) {
+      if (reply.toast || reply.card) this.deps.log.warn({ msgId: msg.msgId }, 'dingtalk: no live sessionWebhook; command reply dropped');
+      return;
+    }
+    const at = msg.conversationType === '2' && msg.senderStaffId ? { at: { atUserIds: [msg.senderStaffId] } } : {};
+    if (reply.toast) await this.deps.client.replyInSession(url, { msgtype: 'text', text: { content: reply.toast.text }, ...at });
+    if (reply.card) {
+      const rendered = render(reply.card);
+      if (rendered.type === 'robot') await this.deps.client.replyInSession(url, sessionMessage(rendered));
+    }
+  }
+
+  private track(work: () => Promise<void>): void {
+    const p: Promise<void> = work()
+      .catch((err: unknown) => this.deps.log.error({ err: errorSummary(err) }, 'dingtalk: inbound event failed'))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
+  }
+}
+
+function errorSummary(err: unknown): { name?: string; message?: string } {
+  const e = err as Error | undefined;
+  return { name: e?.name, message: e?.message };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP callbacks: POST /webhooks/dingtalk
+
+export const DINGTALK_WEBHOOK_PATH = '/webhooks/dingtalk';
+const BODY_LIMIT = 1 << 20;
+
+export interface DingtalkRoutesDeps {
+  inbound: DingtalkInbound;
+  /** createDingtalkCallbackCrypto({token, aesKey, clientId}) */
+  crypto: DingtalkCallbackCrypto;
+  /** DINGTALK_CLIENT_SECRET: the key of robot outgoing-message signatures */
+  appSecret: string;
+  /** DINGTALK_ROBOT_CODE: a signed robot message for another robot is refused */
+  robotCode: string;
+  clock: Clock;
+  log: Logger;
+}
+
+/** The raw body, or null when it is over the limit (413). */
+async function readBody(ctx: Context): Promise<string | null> {
+  try {
+    return await getRawBody(ctx.req, { limit: BODY_LIMIT, encoding: 'utf8' });
+  } catch (err) {
+    if ((err as { type?: string }).type === 'entity.too.large') return null;
+    throw new VerificationError('malformed_body', 'body could not be read');
+  }
+}
+
+const looksLikeRobotMessage = (b: JsonObject) => typeof b.conversationId === 'string' && typeof b.msgtype === 'string';
+const looksLikeCardCallback = (b: JsonObject) => typeof b.outTrackId === 'string' && typeof b.content === 'string';
+
+export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
+  const router = new Router();
+  router.post(DINGTALK_WEBHOOK_PATH, async (ctx) => {
+    const now = deps.clock.now();
+    try {
+      const raw = await readBody(ctx);
+      if (raw === null) {
+        ctx.req.resume(); // discard the rest, so the client reads our answer instead of a reset
+        ctx.set('connection', 'close');
+        ctx.status = 413;
+        ctx.body = { error: { code: 'too_large', message: `body over ${BODY_LIMIT} bytes` } };
+        return;
+      }
+      const signed = queryValue(ctx.query, 'signature', 'msg_signature') !== undefined;
+      if (!signed && headerValue(ctx.headers, 'sign') !== undefined) {
+        // the robot's HTTP message receive URL (instead of Stream)
+        verifyDingtalkRobotRequest(ctx.headers, deps.appSecret, now);
+        const body = parseJsonObject(raw);
+        if (typeof body.robotCode === 'string' && body.robotCode !== deps.robotCode) {
+          throw new VerificationError('wrong_receiver', 'robotCode is not ours');
+        }
+        const msg = parseRobotMessage(body);
+        deps.inbound.robotMessage(body, msg.msgId ?? `robot:${headerValue(ctx.headers, 'timestamp')}`);
+        ctx.body = {};
+        return;
+      }
+      const delivery = deps.crypto.openCallback(ctx.query, raw, now);
+      if (delivery.kind === 'event') {
+        const body = delivery.body;
+        if (looksLikeRobotMessage(body)) deps.inbound.robotMessage(body, delivery.eventId);
+        else if (looksLikeCardCallback(body)) deps.inbound.cardCallbackDetached(JSON.stringify(body));
+        else deps.log.info({ eventType: delivery.eventType, eventId: delivery.eventId }, 'dingtalk: event not used by tierbot');
+      }
+      ctx.body = deps.crypto.successResponse({ nowMs: now });
+    } catch (err) {
+      if (!isVerificationError(err)) throw err;
+      deps.log.warn({ reason: err.reason, message: err.message }, 'dingtalk: callback refused');
+      ctx.status = err.status;
+      ctx.body = { error: { code: err.reason, message: err.message } };
+    }
+  });
+  return router;
+}

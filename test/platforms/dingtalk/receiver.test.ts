@@ -1,0 +1,177 @@
+// DingTalk HTTP callbacks (DINGTALK_MODE=webhook): the event-subscription crypto (check_url, events) and the
+// robot's signed HTTP messages, over real HTTP to the app route, with refusals that change nothing.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import Koa from 'koa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadEnv } from '../../../src/config/env.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { createDingtalkCallbackCrypto, dingtalkRobotSign } from '../../../src/platforms/dingtalk/crypto.ts';
+import { createDingtalkPlatform } from '../../../src/platforms/dingtalk/index.ts';
+import type { PlatformModule } from '../../../src/platforms/module.ts';
+import { systemClock } from '../../../src/ports/clock.ts';
+import { FAKE_APP, FakeDingtalk, RecordingSink, robotMessageData } from '../../fakes/dingtalk.ts';
+
+const CALLBACK = { token: 'tierbot-callback-token', aesKey: 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7' };
+
+let fake: FakeDingtalk;
+let sink: RecordingSink;
+let mod: PlatformModule;
+let server: Server;
+let base: string;
+
+beforeEach(async () => {
+  fake = await new FakeDingtalk().start();
+  sink = new RecordingSink();
+  const env = loadEnv({
+    LOG_LEVEL: 'silent',
+    DINGTALK_MODE: 'webhook',
+    DINGTALK_CLIENT_ID: FAKE_APP.clientId,
+    DINGTALK_CLIENT_SECRET: FAKE_APP.clientSecret,
+    DINGTALK_ROBOT_CODE: FAKE_APP.robotCode,
+    DINGTALK_API_BASE: fake.url,
+    DINGTALK_CALLBACK_TOKEN: CALLBACK.token,
+    DINGTALK_CALLBACK_AES_KEY: CALLBACK.aesKey,
+    PLATFORM_TIMEOUT_MS: '1000',
+  });
+  mod = createDingtalkPlatform({ env, sink, clock: systemClock, log: createLogger('silent') });
+  expect(mod.start).toBeUndefined();
+  const app = new Koa().use(mod.routes!.routes());
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  await mod.stop?.();
+  await new Promise((resolve) => server.close(resolve));
+  await fake.close();
+});
+
+/** What DingTalk sends: the event encrypted with our aes_key and owner key, signed with our token. */
+function encrypted(event: object, opts: { ts?: number; ownerKey?: string; token?: string } = {}) {
+  const dingtalk = createDingtalkCallbackCrypto({ token: opts.token ?? CALLBACK.token, aesKey: CALLBACK.aesKey, clientId: opts.ownerKey ?? FAKE_APP.clientId });
+  const timestamp = String(opts.ts ?? Date.now());
+  const encrypt = dingtalk.encrypt(JSON.stringify(event));
+  const signature = dingtalk.signature(timestamp, 'nonce123', encrypt);
+  return { query: `signature=${signature}&timestamp=${timestamp}&nonce=nonce123`, body: JSON.stringify({ encrypt }) };
+}
+
+async function post(query: string, body: string, headers: Record<string, string> = {}) {
+  const started = Date.now();
+  const res = await fetch(`${base}/webhooks/dingtalk${query ? `?${query}` : ''}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, ms: Date.now() - started };
+}
+
+const ours = createDingtalkCallbackCrypto({ ...CALLBACK, clientId: FAKE_APP.clientId });
+
+function expectEncryptedSuccess(body: { msg_signature: string; timeStamp: string; nonce: string; encrypt: string }) {
+  expect(Object.keys(body).sort()).toEqual(['encrypt', 'msg_signature', 'nonce', 'timeStamp']);
+  expect(body.msg_signature).toBe(ours.signature(body.timeStamp, body.nonce, body.encrypt));
+  expect(ours.decrypt(body.encrypt)).toBe('success');
+}
+
+describe('DingTalk HTTP callbacks: event subscription', () => {
+  it('check_url is answered with the encrypted "success" well inside 1500 ms, even with an old timestamp', async () => {
+    for (const ts of [Date.now(), Date.now() - 86_400_000]) {
+      const { query, body } = encrypted({ EventType: 'check_url' }, { ts });
+      const res = await post(query, body);
+      expect(res.status).toBe(200);
+      expect(res.ms).toBeLessThan(1500);
+      expectEncryptedSuccess(res.body);
+    }
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it('an org event is acknowledged and not handed on; a robot-message-shaped event is', async () => {
+    let res = await post(...Object.values(encrypted({ EventType: 'user_add_org', UserId: ['u1'], TimeStamp: String(Date.now()) })) as [string, string]);
+    expect(res.status).toBe(200);
+    expectEncryptedSuccess(res.body);
+    const msg = { EventType: 'chat_bot_message', ...robotMessageData({ text: 'help', userId: 'rep01', msgId: 'msgE==' }) };
+    res = await post(...(Object.values(encrypted(msg)) as [string, string]));
+    expect(res.status).toBe(200);
+    await fake.waitFor(() => sink.messages.length === 1);
+    expect(sink.messages[0]).toMatchObject({ eventId: 'msgE==', text: 'help', actor: { platformUserId: 'rep01' } });
+  });
+
+  it('refusals: bad signature 401, stale timestamp 403, wrong owner key 403, malformed 400, too large 413 — the sink sees nothing and the next good request is answered', async () => {
+    const event = { EventType: 'chat_bot_message', ...robotMessageData({ text: 'help', userId: 'rep01' }) };
+    const good = encrypted(event);
+    const cases: [string, string, number][] = [
+      [good.query.replace(/signature=[0-9a-f]+/, 'signature=' + '0'.repeat(40)), good.body, 401],
+      [encrypted(event, { token: 'not-our-token' }).query, encrypted(event, { token: 'not-our-token' }).body, 401],
+      [...(Object.values(encrypted(event, { ts: Date.now() - 3_600_001 })) as [string, string]), 403],
+      [...(Object.values(encrypted(event, { ownerKey: 'dingSOMEOTHERAPP' })) as [string, string]), 403],
+      [good.query, 'not json', 400],
+      [good.query, '{"notEncrypt":1}', 400],
+      ['timestamp=1&nonce=x', good.body, 400],
+      ['', good.body, 400],
+    ];
+    cases.push([good.query, JSON.stringify({ encrypt: 'A'.repeat(2 << 20) }), 413]);
+    for (const [query, body, status] of cases) {
+      const res = await post(query, body);
+      expect({ status: res.status, query }).toEqual({ status, query });
+      expect(res.body.error.code).toEqual(expect.any(String));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.messages).toHaveLength(0);
+    expect(sink.actions).toHaveLength(0);
+
+    const res = await post(good.query, good.body);
+    expect(res.status).toBe(200);
+    await fake.waitFor(() => sink.messages.length === 1);
+  });
+});
+
+describe('DingTalk HTTP callbacks: robot outgoing messages (timestamp + sign headers)', () => {
+  /** The robot's signature headers: they sign the timestamp only (dingtalk.md §4.2), not the body. */
+  function signed(ts = Date.now(), secret: string = FAKE_APP.clientSecret) {
+    return { timestamp: String(ts), sign: dingtalkRobotSign(String(ts), secret) };
+  }
+
+  it('a signed message reaches the sink; the answer is an empty 200 at once', async () => {
+    sink.holdMessages();
+    const data = robotMessageData({ text: '风险', userId: 'rep01', msgId: 'msgH==', group: true });
+    const res = await post('', JSON.stringify(data), signed());
+    expect(res).toMatchObject({ status: 200, body: {} });
+    expect(res.ms).toBeLessThan(1000);
+    await fake.waitFor(() => sink.messages.length === 1);
+    sink.release();
+    expect(sink.messages[0]).toMatchObject({ eventId: 'msgH==', text: '风险', chat: { kind: 'group', id: 'cidGROUP0001==' } });
+  });
+
+  it('a /tb command is an action whose toast goes back through the sessionWebhook', async () => {
+    sink.reply = { toast: { kind: 'warning', text: '该申请已被王五通过' } };
+    const data = robotMessageData({ text: '驳回 /tb score.reject ar_1 too_high', userId: 'mgr1', sessionWebhook: `${fake.url}/robot/sendBySession?session=h-1` });
+    const res = await post('', JSON.stringify(data), signed());
+    expect(res.status).toBe(200);
+    await fake.waitFor(() => fake.sessionReplies.length === 1);
+    expect(sink.actions[0]).toMatchObject({ action: 'score.reject', ref: 'ar_1', option: 'too_high' });
+    expect(fake.sessionReplies[0].body).toEqual({ msgtype: 'text', text: { content: '该申请已被王五通过' } });
+  });
+
+  it('bad sign 401, stale 403, another robot 403, malformed 400 — nothing reaches the sink', async () => {
+    const data = robotMessageData({ text: 'help', userId: 'rep01' });
+    const body = JSON.stringify(data);
+    const stale = Date.now() - 3_600_001;
+    const cases: [string, Record<string, string>, number][] = [
+      [body, signed(Date.now(), 'wrong-secret'), 401],
+      [body, { timestamp: String(Date.now()), sign: '' }, 401],
+      [body, signed(stale), 403],
+      [JSON.stringify({ ...data, robotCode: 'dingOTHERROBOT' }), signed(), 403],
+      ['{not json', signed(), 400],
+      [JSON.stringify({ msgtype: 'text' }), signed(), 400],
+      [body, { timestamp: 'yesterday', sign: dingtalkRobotSign('yesterday', FAKE_APP.clientSecret) }, 400],
+    ];
+    for (const [b, headers, status] of cases) expect((await post('', b, headers)).status).toBe(status);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.messages).toHaveLength(0);
+    expect((await post('', body, signed())).status).toBe(200);
+    await fake.waitFor(() => sink.messages.length === 1);
+  });
+});
