@@ -13,22 +13,13 @@ import {
 } from '../../src/domain/engine.ts';
 import { parsePolicy } from '../../src/domain/policy.ts';
 import type { PopulationStats, TierState } from '../../src/domain/types.ts';
+import { prng } from '../../src/app/demo.ts';
 
 const DAY = 86_400_000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function population(n: number, asOf: number): CustomerEvalInput[] {
-  const rnd = mulberry32(42);
+  const rnd = prng(42);
   const out: CustomerEvalInput[] = new Array(n);
   for (let c = 0; c < n; c++) {
     const k = 10 + Math.floor(rnd() * 21); // 10..30, mean 20

@@ -2,6 +2,7 @@
 // speaking the wire formats of platforms/dingtalk.md §1–§3. It CHECKS what it receives (token header, paths,
 // body shapes, card parameter limits, msgParam fields), records it, enforces the 20-per-window rate limit, and
 // can inject 5xx, QpsLimit codes, token expiry and requests that are processed but never answered.
+import { prng } from '../../src/app/demo.ts';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,17 +93,6 @@ export function maxInWindow(arrivals: readonly Arrival[], api: Api, windowMs: nu
 
 export type Fault = '5xx' | 'qps' | 'count' | 'hang' | 'forbidden';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -152,7 +142,7 @@ export class FakeDingtalk {
 
   constructor(opts: FakeOptions = {}) {
     this.opts = { qps: { max: 20, windowMs: 1000 }, seed: 42, ...opts };
-    this.random = rng(this.opts.seed);
+    this.random = prng(this.opts.seed);
   }
 
   async start(): Promise<this> {
