@@ -26,6 +26,8 @@ export interface RecomputeDeps {
   clock: Clock;
   observers?: EvaluationObserver[];
   onFinished?: (run: RunRecord) => void;
+  /** customers per batch (checkpoint granularity); default RECOMPUTE_BATCH */
+  batchSize?: number;
 }
 
 export class RecomputeBusyError extends Error {
@@ -104,13 +106,14 @@ export class Recomputer {
     created?.();
 
     try {
+      const batchSize = this.deps.batchSize ?? RECOMPUTE_BATCH;
       let stats = existing ? await store.loadPopulationStats(runId) : null;
       if (!stats) {
-        stats = await collectPopulation(store, compiled, asOf);
+        stats = await collectPopulation(store, compiled, asOf, batchSize);
         await store.savePopulationStats(runId, stats);
       }
       const counts = { ...run.counts };
-      for await (const batch of store.streamCustomers(RECOMPUTE_BATCH, run.checkpoint)) {
+      for await (const batch of store.streamCustomers(batchSize, run.checkpoint)) {
         const evaluated = evaluateBatch(batch, compiled, asOf, stats, runId);
         const writes: StateWrite[] = [];
         const history: HistoryEntry[] = [];
@@ -152,9 +155,9 @@ export class Recomputer {
 }
 
 /** Pass 1: the statistics that quintile RFM and `monetaryTopPct` need, in typed arrays only. */
-export async function collectPopulation(store: Store, compiled: CompiledPolicy, asOf: number): Promise<PopulationStats> {
+export async function collectPopulation(store: Store, compiled: CompiledPolicy, asOf: number, batchSize = RECOMPUTE_BATCH): Promise<PopulationStats> {
   const builder = new PopulationBuilder(compiled);
-  for await (const batch of store.streamCustomers(RECOMPUTE_BATCH)) {
+  for await (const batch of store.streamCustomers(batchSize)) {
     for (const c of batch) {
       const m = baseMetrics(c.rollup, asOf, compiled);
       builder.add(m.recencyDays, m.frequency, m.monetary);
