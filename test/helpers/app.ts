@@ -5,7 +5,7 @@ import { loadConfigFiles } from '../../src/config/files.ts';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { MongoStore } from '../../src/adapters/mongo/mongo-store.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createTierbot, type Tierbot } from '../../src/service.ts';
+import { createTierbot, type Tierbot, type TierbotOptions } from '../../src/service.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { mongoTestDb } from '../setup/mongo.ts';
@@ -29,11 +29,31 @@ export function makeTestStore(kind: StoreKind, label = 'app'): Store {
   return new MongoStore(t.uri, t.dbName);
 }
 
-export async function startApp(store: Store, opts: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
+export interface StartAppOptions {
+  clock?: Clock;
+  env?: Record<string, string>;
+  /** passed to createTierbot: outbox options, a fast rate-limit timer, extra messengers */
+  chat?: TierbotOptions['chat'];
+  /**
+   * open the platforms' long connections (DingTalk Stream, Feishu ws) once listening. The outbox worker and
+   * the cron schedules are not started: tests drain with `bot.chat.settle()`.
+   */
+  connect?: boolean;
+}
+
+export async function startApp(store: Store, opts: StartAppOptions = {}): Promise<TestApp> {
   const env = loadEnv({ PORT: '0', ADMIN_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', ...opts.env });
   const files = await loadConfigFiles(resolve(import.meta.dirname, '../../config'));
-  const bot = await createTierbot({ env, files, store, log: createLogger(process.env.TIERBOT_TEST_LOG ?? 'silent'), clock: opts.clock });
+  const bot = await createTierbot({ env, files, store, log: createLogger(process.env.TIERBOT_TEST_LOG ?? 'silent'), clock: opts.clock, chat: opts.chat });
   const { url } = await bot.listen();
+  if (opts.connect) {
+    try {
+      for (const p of bot.chat.platforms) await p.start?.();
+    } catch (err) {
+      await bot.close();
+      throw err;
+    }
+  }
   return {
     bot,
     url,

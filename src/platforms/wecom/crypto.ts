@@ -22,7 +22,8 @@ export interface WecomInbound {
   kind: 'message' | 'event';
   /**
    * Dedupe key (wecom.md §6.3): `msg:<MsgId>` for messages; for events (which have no MsgId)
-   * `evt:` + sha256 of [FromUserName, CreateTime, Event, TaskId, EventKey], first 32 hex digits.
+   * `evt:` + sha256 of [FromUserName, CreateTime, Event, TaskId, EventKey, SelectedItems (when present)],
+   * first 32 hex digits.
    */
   eventId: string;
   msgType: string;
@@ -57,7 +58,10 @@ export interface WecomCallbackCrypto {
 
 function dedupeId(fields: WecomXmlNode, kind: WecomInbound['kind'], msgId: string | undefined): string {
   if (kind === 'message' && msgId) return `msg:${msgId}`;
-  const parts = ['FromUserName', 'CreateTime', 'Event', 'TaskId', 'EventKey'].map((n) => xmlText(fields, n) ?? '');
+  const parts: unknown[] = ['FromUserName', 'CreateTime', 'Event', 'TaskId', 'EventKey'].map((n) => xmlText(fields, n) ?? '');
+  // CreateTime has 1 s resolution: a corrected re-submit of the same form (same task, same submit key) within
+  // that second must not look like a redelivery, which repeats the event exactly, SelectedItems included.
+  if (fields.SelectedItems !== undefined) parts.push(fields.SelectedItems);
   return `evt:${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32)}`;
 }
 
