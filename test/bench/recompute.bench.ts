@@ -1,0 +1,79 @@
+// Full recompute on the embedded store (SPEC §9: one instance on 2 cores, 1,000,000 customers, 20,000,000 orders,
+// recompute < 20 s, memory < 2 GB). Customers and ~20 orders each over two years (deterministic, common.ts) are
+// loaded through MemoryStore.upsertCustomers / ingestOrders in batches of 10,000, interleaved like a chronological
+// import; then the real Recomputer (PolicyService over the store, the policy of config/policy.yaml) runs twice:
+// the first run writes every customer, the second (same asOf, nothing changed) writes almost nothing.
+// The Recomputer is built the way createTierbot builds it, without the chat observers (alerts need an org and
+// platforms; they are not part of the recompute's own cost).
+// Run: npx tsx test/bench/recompute.bench.ts   (CUSTOMERS=… for another size; the runner passes --expose-gc and
+// a 4 GB heap limit and runs it in its own process, so peak RSS is this benchmark's alone)
+import path from 'node:path';
+import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
+import { PolicyService } from '../../src/app/policy-service.ts';
+import { Recomputer } from '../../src/app/recompute.ts';
+import { loadConfigFiles } from '../../src/config/files.ts';
+import { systemClock } from '../../src/ports/clock.ts';
+import type { RunRecord } from '../../src/ports/store.ts';
+import { AS_OF, cpuMs, gc, heapMb, loadStore, mb, numOpt, peakRssMb, perSec, progress, REPO_ROOT, round, rssMb, standalone, type BenchOptions, type BenchResult } from './common.ts';
+
+export async function run(opts: BenchOptions = {}): Promise<BenchResult> {
+  const n = numOpt(opts, 'customers', 'CUSTOMERS', 1_000_000);
+  const store = new MemoryStore();
+  await store.init();
+  const files = await loadConfigFiles(path.join(REPO_ROOT, 'config'));
+  const policies = new PolicyService(store, systemClock);
+  await policies.ensure(files.policy);
+  const recomputer = new Recomputer({ store, policies, clock: systemClock });
+
+  progress(`loading ${n.toLocaleString('en-US')} customers and their orders into the memory store…`);
+  const load = await loadStore(store, n);
+  gc();
+  const afterLoad = { peak: peakRssMb(), rss: rssMb(), heap: heapMb(), orderIndex: mb(store.orderIndexBytes) };
+  progress(`loaded ${load.orders.toLocaleString('en-US')} orders in ${round(load.ordersMs / 1000, 1)} s; recompute…`);
+
+  const timed = async () => {
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    const r: RunRecord = await recomputer.start(AS_OF).done;
+    return { run: r, ms: performance.now() - t0, cpu: cpuMs() - c0 };
+  };
+  const first = await timed();
+  const afterFirst = { peak: peakRssMb(), rss: rssMb(), heap: heapMb() };
+  progress(`first recompute ${round(first.ms / 1000, 1)} s; second and third…`);
+  // The second run still rewrites everyone: previousTierRank goes from 0 (no tier before the first run) to the
+  // tier's rank. The third is the steady state of a nightly run over unchanged data.
+  const second = await timed();
+  const third = await timed();
+
+  const c = first.run.counts;
+  return {
+    customers: n,
+    orders: load.orders,
+    loadCustomersS: round(load.customersMs / 1000, 1),
+    loadOrdersS: round(load.ordersMs / 1000, 1),
+    loadOrdersStoreS: round(load.ordersStoreMs / 1000, 1),
+    ingestOrdersPerSec: perSec(load.orders, load.ordersStoreMs),
+    orderIndexMb: afterLoad.orderIndex,
+    rssAfterLoadMb: afterLoad.rss,
+    heapAfterLoadMb: afterLoad.heap,
+    peakRssLoadMb: afterLoad.peak,
+    recomputeS: round(first.ms / 1000, 2),
+    recomputeCpuS: round(first.cpu / 1000, 2),
+    recomputePerSec: perSec(c.evaluated, first.ms),
+    evaluated: c.evaluated,
+    changed: c.changed,
+    upgrades: c.upgrades,
+    downgrades: c.downgrades,
+    atRisk: c.atRisk,
+    peakRssRecomputeMb: afterFirst.peak,
+    heapAfterRecomputeMb: afterFirst.heap,
+    secondRecomputeS: round(second.ms / 1000, 2),
+    secondEvaluated: second.run.counts.evaluated,
+    secondChanged: second.run.counts.changed,
+    thirdRecomputeS: round(third.ms / 1000, 2),
+    thirdChanged: third.run.counts.changed,
+    peakRssMb: peakRssMb(),
+  };
+}
+
+standalone(import.meta.url, run);
