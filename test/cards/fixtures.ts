@@ -9,6 +9,7 @@ import { dailyDigest, type DailyDigestData, type DigestRiskRow } from '../../car
 import type { Card, CardKind, Locale } from '../../cards/model.ts';
 import { scoreForm, type ScoreFormData } from '../../cards/score-form.ts';
 import { tierChange, type TierChangeData } from '../../cards/tier-change.ts';
+import { SPEC_EXAMPLE_METRICS } from '../helpers/samples.ts';
 
 export const BASE = 'http://127.0.0.1:3000';
 export const TZ = 'Asia/Shanghai';
@@ -154,21 +155,7 @@ export function profileData(over: Partial<CustomerProfileData> = {}): CustomerPr
     customer: CUSTOMER,
     tier: { key: 'A', name: '高价值客户', rank: 4, since: '2026-06-30T02:00:00+08:00', previous: 'B' },
     metrics: {
-      recencyDays: 12,
-      frequency: 7,
-      monetary: 15300,
-      margin: null,
-      lifetimeValue: 40100,
-      orderCount: 19,
-      avgOrderValue: 2185.71,
-      tenureDays: 800,
-      medianIntervalDays: 21,
-      monetaryTopPct: 3.5,
-      r: 5,
-      f: 5,
-      m: 4,
-      rfmTotal: 14,
-      valueScore: 84,
+      ...SPEC_EXAMPLE_METRICS,
     },
     lifecycle: 'mature',
     risk: { level: 'medium', reasons: [{ rule: 'overdue', severity: 'medium', detail: { recencyDays: 45, medianIntervalDays: 20, factor: 2 } }] },

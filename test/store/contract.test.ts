@@ -8,6 +8,7 @@ import { MongoStore } from '../../src/adapters/mongo/mongo-store.ts';
 import type { PopulationStats, Rollup, TierState } from '../../src/domain/types.ts';
 import type { CustomerInput, HistoryEntry, OrderInput, RunRecord, Store } from '../../src/ports/store.ts';
 import { hasMongo, mongoTestDb } from '../setup/mongo.ts';
+import { SPEC_EXAMPLE_METRICS } from '../helpers/samples.ts';
 
 // --- fixtures ------------------------------------------------------------------------------
 
@@ -41,21 +42,7 @@ function state(tier: string, risk: 'none' | 'low' | 'medium' | 'high', runId: st
     previous: null,
     downgradeStreak: 0,
     metrics: {
-      recencyDays: 12,
-      frequency: 7,
-      monetary: 15300,
-      margin: null,
-      lifetimeValue: 40100,
-      orderCount: 19,
-      avgOrderValue: 2185.71,
-      tenureDays: 800,
-      medianIntervalDays: 21,
-      monetaryTopPct: 3.5,
-      r: 5,
-      f: 5,
-      m: 4,
-      rfmTotal: 14,
-      valueScore: 84,
+      ...SPEC_EXAMPLE_METRICS,
       previousTierRank: 0,
       tierRank: 4,
     },

@@ -1,0 +1,22 @@
+import type { Metrics } from '../../src/domain/types.ts';
+
+/** The metrics of the customer example in SPEC §3. */
+export const SPEC_EXAMPLE_METRICS: Metrics = {
+  recencyDays: 12,
+  frequency: 7,
+  monetary: 15300,
+  margin: null,
+  lifetimeValue: 40100,
+  orderCount: 19,
+  avgOrderValue: 2185.71,
+  tenureDays: 800,
+  medianIntervalDays: 21,
+  monetaryTopPct: 3.5,
+  r: 5,
+  f: 5,
+  m: 4,
+  rfmTotal: 14,
+  valueScore: 84,
+  previousTierRank: 0,
+  tierRank: 4,
+};
