@@ -137,7 +137,7 @@ function expectWithinLimit(seen: FakeSnapshot, api: Api) {
 // timing windows are scaled down for speed, so a stall of the shared test machine can bunch arrivals at the
 // fake: one retry separates such jitter from a limiter that is really missing (which fails every run)
 describe('DingTalk + Outbox under injected failures', () => {
-  it('interactive cards: 1,000 to 50 recipients, each exactly once, in order, never over the limit', { retry: 1 }, async () => {
+  it('interactive cards: 1,000 to 50 recipients, each exactly once, in order, never over the limit', { retry: 1, timeout: 60_000 }, async () => {
     const { seen, ids, items, byStatus, ms } = await run({ template: true, total: 1000, hang: true });
     expect(byStatus).toEqual({ sent: 1000 });
     expect(seen.problems).toEqual([]);
@@ -158,9 +158,9 @@ describe('DingTalk + Outbox under injected failures', () => {
     expect(seen.tokenCalls).toBe(2);
     // ~12 s on an idle 2-core machine: 1,150 calls at 20 per 200 ms
     expect(ms).toBeLessThan(40_000);
-  }, 60_000);
+  });
 
-  it('robot messages (no template): 300 to 50 recipients, each exactly once, in order, never over the limit', { retry: 1 }, async () => {
+  it('robot messages (no template): 300 to 50 recipients, each exactly once, in order, never over the limit', { retry: 1, timeout: 60_000 }, async () => {
     // no "processed but unanswered" request here: robot messages have no platform-side dedupe key
     const { seen, byStatus } = await run({ template: false, total: 300, hang: false });
     expect(byStatus).toEqual({ sent: 300 });
@@ -169,7 +169,7 @@ describe('DingTalk + Outbox under injected failures', () => {
     expectWithinLimit(seen, 'otoBatchSend');
     expectWithinLimit(seen, 'groupSend');
     expect(seen.tokenCalls).toBe(2);
-  }, 60_000);
+  });
 
   it('control: without the client-side limit the fake does see (and refuse) bursts', async () => {
     const fake = await startFakeThread({ kind: 'dingtalk-fake', options: { qps: { max: 20, windowMs: WINDOW_MS } }, faults: { p5xx: 0, pQps: 0 }, at: {} });

@@ -45,7 +45,7 @@ function prng(seed: number): () => number {
 describe('Feishu delivery under load and injected failures', () => {
   // timing windows are scaled down for speed, so a stall of the shared test machine can bunch arrivals at
   // the fake: one retry separates such jitter from a limiter that is really missing (which fails every run)
-  it('1,000 messages to 50 recipients: exactly once, in order, within the rate limits', { retry: 1 }, async () => {
+  it('1,000 messages to 50 recipients: exactly once, in order, within the rate limits', { retry: 1, timeout: 25_000 }, async () => {
     const fake = await new FakeFeishu({ appId: APP_ID, appSecret: APP_SECRET }).start();
     try {
       const random = prng(20260630);
@@ -144,5 +144,5 @@ describe('Feishu delivery under load and injected failures', () => {
     } finally {
       await fake.close();
     }
-  }, 25_000);
+  });
 });

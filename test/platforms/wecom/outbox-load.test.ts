@@ -36,7 +36,7 @@ afterAll(async () => {
 describe('WeCom: 1,000 messages through the outbox under failures', () => {
   // timing windows are scaled down for speed, so a stall of the shared test machine can bunch arrivals at
   // the fake: one retry separates such jitter from a limiter that is really missing (which fails every run)
-  it('delivers each exactly once, in order per member, never over the per-member limit', { retry: 1 }, async () => {
+  it('delivers each exactly once, in order per member, never over the per-member limit', { retry: 1, timeout: 20_000 }, async () => {
     const random = mulberry32(20261122);
     const injected = { before5xx: 0, after5xx: 0, codes: 0, hang: 0, expiry: 0 };
     h.fake.fault = ({ api, n }): Fault | undefined => {
@@ -116,5 +116,5 @@ describe('WeCom: 1,000 messages through the outbox under failures', () => {
       `[wecom load] 1000 delivered in ${elapsed} ms; ${h.fake.calls.filter((c) => c.api === 'message/send').length} message/send answers, ` +
         `${retried} items retried, injected ${JSON.stringify(injected)}`,
     );
-  }, 20_000);
+  });
 });
