@@ -29,7 +29,13 @@ async function main() {
     throw err;
   }
   const log = createLogger(env.LOG_LEVEL);
-  const bot = await createTierbot({ env, files, store: makeStore(env), log });
+  const store = makeStore(env);
+  const bot = await createTierbot({ env, files, store, log });
+  if (store instanceof MongoStore) {
+    // rollups of an ingest batch that died between writing orders and rollups are rebuilt from the orders
+    const repaired = await store.repairRollups();
+    if (repaired > 0) log.warn({ customers: repaired }, 'rebuilt rollups left behind by an interrupted ingest');
+  }
 
   if (env.demo && files.demoOrg) {
     if (await seedDemo(bot.store, files.demoOrg, bot.clock.now())) log.info('seeded the demo org and customers');

@@ -6,8 +6,8 @@
 // (new / same content / changed / unknown customer) as if the batch were applied one order at a
 // time, and the effect on each customer's rollup is collected as a delta (entries to remove,
 // entries to add). The mongo store applies deltas to the stored rollups (applyRollupDelta rebuilds
-// the three arrays in one pass, exactly sized); the memory store only needs the classification
-// (it keeps a list of orders per customer and gathers rollups on read).
+// the three arrays in one pass, exactly sized). The memory store applies orders one by one to its
+// order index (same semantics, nothing allocated per order) and uses the helpers below.
 //
 // Rollup entries are matched by content (t, a, g): two orders of one customer with the same
 // content are interchangeable in a rollup, so removing "an" entry with the old content is exact.
@@ -81,7 +81,6 @@ export function planIngest(
   orders: readonly OrderInput[],
   existing: (orderId: string) => OrderTuple | undefined,
   customerExists: (customerId: string) => boolean,
-  withDeltas = true,
 ): IngestPlan {
   const result: IngestResult = { inserted: 0, updated: 0, duplicates: 0, unknownCustomer: [] };
   const writes = new Map<string, PlannedWrite>();
@@ -92,11 +91,9 @@ export function planIngest(
     return d;
   };
   const add = (x: OrderTuple) => {
-    if (!withDeltas) return;
     deltaOf(x.customerId).adds.push({ t: x.t, a: x.a, g: x.g });
   };
   const remove = (x: OrderTuple) => {
-    if (!withDeltas) return;
     const d = deltaOf(x.customerId);
     // an entry added earlier in this batch is taken back before touching the stored rollup
     for (let i = d.adds.length - 1; i >= 0; i--) {

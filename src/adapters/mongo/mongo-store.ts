@@ -32,9 +32,9 @@
 //   customer are only best effort; FerretDB is a test server here.
 //   Crash safety: before writing, a batch inserts a journal document naming the customers whose
 //   rollups it will write, and deletes it when done. A journal left behind by a process that died
-//   in between is found by repairRollups(), which rebuilds those customers (the app runs it at
-//   start-up or from an admin task; it skips journals younger than a given age, which may belong
-//   to a live ingest).
+//   in between is found by repairRollups(), which rebuilds those customers. The app should call it
+//   at start-up (or from an admin task); it skips journals younger than a given age, which may
+//   belong to a live ingest.
 import { randomBytes } from 'node:crypto';
 import {
   MongoBulkWriteError,
