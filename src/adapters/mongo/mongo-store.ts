@@ -355,18 +355,22 @@ export class MongoStore implements Store {
 
   async *streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]> {
     const size = Math.max(1, Math.floor(batchSize));
-    let last = afterId ?? null;
-    // keyset pages on _id: no server cursor is held open while the caller works on a batch
-    for (;;) {
-      const docs = await this.customers
-        .find(last === null ? {} : { _id: { $gt: last } })
-        .sort({ _id: 1 })
-        .limit(size)
-        .toArray();
-      if (docs.length === 0) return;
-      last = docs[docs.length - 1]._id;
-      yield docs.map(toRecord);
-      if (docs.length < size) return;
+    // One cursor in _id order, read batch by batch: a single index walk on MongoDB, and a single scan
+    // on servers that cannot push a range down (FerretDB), where re-querying per page would be quadratic.
+    // Each getMore resets the server's idle timer, so a long recompute keeps its cursor.
+    const cursor = this.customers.find(afterId ? { _id: { $gt: afterId } } : {}).sort({ _id: 1 }).batchSize(size);
+    try {
+      let batch: CustomerRecord[] = [];
+      for await (const doc of cursor) {
+        batch.push(toRecord(doc));
+        if (batch.length === size) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      await cursor.close();
     }
   }
 
