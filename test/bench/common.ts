@@ -1,7 +1,7 @@
 // Shared by the benchmarks: a deterministic data set, the app on an ephemeral port, machine facts, memory
 // readings and the "run me standalone" glue. Nothing here is measured itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -215,7 +215,22 @@ export async function startBenchApp(store: Store, opts: { clock?: Clock; env?: R
 export interface MongoServer {
   uri: string;
   label: string;
+  /** true for the FerretDB test server we started (not for MONGODB_URI) */
+  ferret: boolean;
+  /** CPU seconds the server process has used so far (null when it is not ours or not on Linux) */
+  cpuSeconds(): number | null;
   stop(): Promise<void>;
+}
+
+function processCpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -255,7 +270,7 @@ export async function startMongoServer(): Promise<MongoServer> {
   const envUri = process.env.MONGODB_URI?.trim();
   if (envUri) {
     await ping(envUri, Date.now() + 15_000, () => null);
-    return { uri: envUri, label: 'MONGODB_URI', stop: async () => undefined };
+    return { uri: envUri, label: 'MONGODB_URI', ferret: false, cpuSeconds: () => null, stop: async () => undefined };
   }
   const bin = path.join(REPO_ROOT, '.cache/bin/mongo-server');
   const dir = mkdtempSync(path.join(process.env.BENCH_MONGO_DIR ?? os.tmpdir(), 'tierbot-bench-mongo-'));
@@ -290,7 +305,7 @@ export async function startMongoServer(): Promise<MongoServer> {
     await stop();
     throw err;
   }
-  return { uri, label: `FerretDB test server (${path.relative(REPO_ROOT, bin)}, pid ${child.pid})`, stop };
+  return { uri, label: `FerretDB test server (${path.relative(REPO_ROOT, bin)}, pid ${child.pid})`, ferret: true, cpuSeconds: () => processCpuSeconds(child.pid), stop };
 }
 
 // --------------------------------------------------------------------------------------- measurements
