@@ -143,3 +143,12 @@ export function findPayloads(value: unknown, out: { k: string; r: string; v?: st
   }
   return out;
 }
+
+/** After a manager clicked approve on an already decided request: only a `conflict` audit entry was added. */
+export async function expectOnlyLateConflict(app: TestApp, before: Snapshot): Promise<void> {
+  const final = await snapshot(app);
+  expect(final.requests).toEqual(before.requests);
+  expect(final.customer.score).toEqual(before.customer.score);
+  expect(final.audit.filter((a) => a.action === 'score.approve' && a.outcome === 'ok')).toHaveLength(1);
+  expect(auditKeys(final)).toEqual([...auditKeys(before), 'score.approve:conflict:u-wang'].sort());
+}

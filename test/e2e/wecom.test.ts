@@ -7,7 +7,7 @@ import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import type { WecomPlatformModule } from '../../src/platforms/wecom/index.ts';
 import { FakeWecom, type Delivery } from '../fakes/wecom.ts';
 import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
-import { auditKeys, eventually, EXPECTED_TOTAL, expectCleanOutbox, NOW, quiesce, seed, snapshot, type PlatformIds } from './helpers.ts';
+import { auditKeys, eventually, EXPECTED_TOTAL, expectCleanOutbox, NOW, quiesce, seed, snapshot, type PlatformIds, expectOnlyLateConflict } from './helpers.ts';
 
 const CONF = {
   corpId: 'wwe2e0c0ffee0b0t01',
@@ -183,11 +183,7 @@ describe('WeCom end to end: scoring with approval through the composed app', () 
     expect(told.body.text.content).toContain('李经理');
     await settle();
     expect(counts()).toEqual({ ...was, delivered: was.delivered + 1 });
-    const final = await snapshot(app);
-    expect(final.requests).toEqual(before.requests);
-    expect(final.customer.score).toEqual(before.customer.score);
-    expect(final.audit.filter((a) => a.action === 'score.approve' && a.outcome === 'ok')).toHaveLength(1);
-    expect(auditKeys(final)).toEqual([...auditKeys(before), 'score.approve:conflict:u-wang'].sort());
+    await expectOnlyLateConflict(app, before);
     expect(fake.problems).toEqual([]);
   });
 
