@@ -73,8 +73,7 @@ export class Chat {
     for (const m of o.messengers ?? []) messengers.set(m.platform, m);
     this.outbox = new Outbox(docs, messengers, clock, o.outbox, log);
     const enabled = new Set<Platform>([...messengers.keys()]);
-    let timezone = 'Asia/Shanghai';
-    this.notifier = new Notifier(this.outbox, clock, enabled, () => ({ hours: o.schedule.quietHours, timezone }));
+    this.notifier = new Notifier(this.outbox, clock, enabled, async () => ({ hours: o.schedule.quietHours, timezone: (await policies.active()).policy.timezone }));
     this.audit = new AuditLog(docs, clock);
     this.reevaluator = new Reevaluator(store, policies, clock);
     const deps: WorkflowDeps = {
@@ -85,16 +84,10 @@ export class Chat {
     this.alerts = new Alerts(deps, this.scoring);
     this.digests = new Digests(deps, this.scoring);
     new Commands(deps, this.scoring, this.alerts).register(this.bot);
-    this.refreshTimezone = async () => {
-      timezone = (await policies.active()).policy.timezone;
-    };
   }
-
-  readonly refreshTimezone: () => Promise<void>;
 
   async init(): Promise<void> {
     await Promise.all([this.outbox.init(), this.audit.init(), this.scoring.init()]);
-    await this.refreshTimezone();
   }
 
   /** Starts the delivery worker and the platforms' long connections. */

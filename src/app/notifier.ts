@@ -54,7 +54,8 @@ export class Notifier {
     private readonly outbox: Outbox,
     private readonly clock: Clock,
     private readonly enabled: EnabledPlatforms,
-    private readonly quiet: () => { hours: QuietHours | null; timezone: string },
+    /** read per card, so a policy with another time zone applies at once */
+    private readonly quiet: () => Promise<{ hours: QuietHours | null; timezone: string }>,
   ) {}
 
   /**
@@ -62,7 +63,7 @@ export class Notifier {
    * scheduled news waits for quiet hours to end.
    */
   async toUser(user: OrgUser, card: Card, key: { kind: string; subject: string; period: string }, interactive: boolean) {
-    const { hours, timezone } = this.quiet();
+    const { hours, timezone } = await this.quiet();
     const notBefore = interactive ? undefined : (quietUntil(this.clock.now(), hours, timezone) ?? undefined);
     return this.outbox.enqueue({ ...key, recipient: userRecipient(user, this.enabled), card, notBefore });
   }
