@@ -11,7 +11,7 @@ import type { Store } from './ports/store.ts';
 
 const INTERRUPTED_AFTER_MS = 5 * 60_000;
 
-export function makeStore(env: AppEnv): Store {
+function makeStore(env: AppEnv): Store {
   return env.MONGODB_URI ? new MongoStore(env.MONGODB_URI, env.MONGODB_DB) : new MemoryStore();
 }
 

@@ -1,6 +1,5 @@
 // The admin/API routes of SPEC §7 under /api/v1. Thin: parse, validate, call the application, shape the answer.
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import { z } from 'zod';
 import { customerView } from '../app/customer-view.ts';
 import { NotFound, ValidationFailed } from '../app/errors.ts';
@@ -142,4 +141,3 @@ function mergeRejects<T extends { index: number }>(unparseable: T[], invalid: T[
   return [...unparseable, ...invalid.filter((r) => !seen.has(r.index))].sort((x, y) => x.index - y.index);
 }
 
-export type ApiContext = Context;
