@@ -9,8 +9,6 @@ import { createLogger } from './logger.ts';
 import { createTierbot } from './service.ts';
 import type { Store } from './ports/store.ts';
 
-const INTERRUPTED_AFTER_MS = 5 * 60_000;
-
 function makeStore(env: AppEnv): Store {
   return env.MONGODB_URI ? new MongoStore(env.MONGODB_URI, env.MONGODB_DB) : new MemoryStore();
 }
@@ -31,24 +29,11 @@ async function main() {
   const log = createLogger(env.LOG_LEVEL);
   const store = makeStore(env);
   const bot = await createTierbot({ env, files, store, log });
-  if (store instanceof MongoStore) {
-    // rollups of an ingest batch that died between writing orders and rollups are rebuilt from the orders
-    const repaired = await store.repairRollups();
-    if (repaired > 0) log.warn({ customers: repaired }, 'rebuilt rollups left behind by an interrupted ingest');
-  }
-
   if (env.demo && files.demoOrg) {
     if (await seedDemo(bot.store, files.demoOrg, bot.clock.now())) log.info('seeded the demo org and customers');
   }
-  const runs = await bot.store.listRuns(5);
-  const interrupted = runs.find((r) => r.status === 'running' && bot.clock.now() - Date.parse(r.heartbeatAt) > INTERRUPTED_AFTER_MS);
-  if (interrupted) {
-    log.warn({ runId: interrupted.id, checkpoint: interrupted.checkpoint }, 'resuming an interrupted recompute');
-    await bot.recomputer.resume(interrupted);
-  } else if (!runs.some((r) => r.status === 'done')) {
-    await bot.recomputer.start().done;
-  }
-
+  // listen first: what a dead instance left behind (ingest batches, a recompute run, scheduled
+  // slots) is finished in the background while the server answers
   const { url } = await bot.listen();
   await bot.startBackground();
   const consoleUrl = `${env.PUBLIC_BASE_URL.startsWith('http://127.0.0.1') ? url : env.PUBLIC_BASE_URL}/console`;

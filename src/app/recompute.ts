@@ -5,6 +5,8 @@ import { baseMetrics, compilePolicy, evaluateCustomer, PopulationBuilder, type C
 import type { PopulationStats, TierState } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CustomerRecord, HistoryEntry, RunRecord, StateWrite, Store } from '../ports/store.ts';
+import { soleOwner, type Liveness } from '../ports/liveness.ts';
+import { claim } from './instances.ts';
 import type { PolicyService } from './policy-service.ts';
 
 export const RECOMPUTE_BATCH = 2000;
@@ -12,9 +14,12 @@ export const RECOMPUTE_BATCH = 2000;
 export interface Evaluated {
   customer: CustomerRecord;
   state: TierState;
+  /** what the owner last saw: the state as it was before this run (history and cards compare with it) */
   before: TierState | null;
   change: 'upgrade' | 'downgrade' | null;
   riskRose: boolean;
+  /** decided before the write (see RecomputeDeps.decide): this evaluation alerts the owner */
+  alert: boolean;
 }
 
 /** Told about every written evaluation, batch by batch (alerts and tier-change cards hang off this). */
@@ -24,6 +29,14 @@ export interface RecomputeDeps {
   store: Store;
   policies: PolicyService;
   clock: Clock;
+  /** this instance and the liveness of others: runs of dead instances are taken over */
+  liveness?: Liveness;
+  /**
+   * Decides, for a whole batch before it is written, what each evaluation notifies (sets `alert`
+   * and `state.alerted`), so the decision is stored in the same write as the state it follows.
+   */
+  decide?: (batch: Evaluated[], run: RunRecord) => Promise<void>;
+  /** run after the batch's write and before its checkpoint: a crash in between repeats them (idempotent) */
   observers?: EvaluationObserver[];
   onFinished?: (run: RunRecord) => void;
   /** customers per batch (checkpoint granularity); default RECOMPUTE_BATCH */
@@ -42,9 +55,17 @@ export class RecomputeStopped extends Error {
   }
 }
 
+/** How many recent runs are looked at for orphans and unfinished runs. */
+const RECENT_RUNS = 50;
+
 export class Recomputer {
   private running: { runId: string; done: Promise<RunRecord> } | null = null;
   private stopRequested = false;
+  private readonly liveness: Liveness;
+
+  constructor(private readonly deps: RecomputeDeps) {
+    this.liveness = deps.liveness ?? soleOwner();
+  }
 
   /** SIGTERM: finish the current batch, leave the run resumable from its checkpoint. */
   async stopAfterBatch(): Promise<void> {
@@ -52,22 +73,37 @@ export class Recomputer {
     await this.running?.done.catch(() => undefined);
   }
 
-  constructor(private readonly deps: RecomputeDeps) {}
-
   get current(): string | null {
     return this.running?.runId ?? null;
   }
 
-  /** Starts a run; `created` resolves once the run record exists, `done` when the run has finished. */
+  /**
+   * Starts a run; `created` resolves once the run record exists (and rejects like `done` when the
+   * run could not start, e.g. another instance is running one), `done` when the run has finished.
+   * Runs that died with their instance are superseded (abandoned), never resumed after this one.
+   */
   start(asOf?: number): { runId: string; created: Promise<void>; done: Promise<RunRecord> } {
     if (this.running) throw new RecomputeBusyError(this.running.runId);
     const runId = `run-${new Date(this.deps.clock.now()).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
     let created!: () => void;
-    const recorded = new Promise<void>((resolve) => (created = resolve));
-    const done = this.execute(runId, asOf ?? this.deps.clock.now(), null, created).finally(() => {
-      this.running = null;
-      created();
+    let failed!: (err: unknown) => void;
+    const recorded = new Promise<void>((resolve, reject) => {
+      created = resolve;
+      failed = reject;
     });
+    recorded.catch(() => undefined);
+    const done = (async () => {
+      await this.supersedeOrphans();
+      return this.execute(runId, asOf ?? this.deps.clock.now(), null, created);
+    })()
+      .catch((err) => {
+        failed(err);
+        throw err;
+      })
+      .finally(() => {
+        this.running = null;
+        created();
+      });
     this.running = { runId, done };
     return { runId, created: recorded, done };
   }
@@ -82,31 +118,85 @@ export class Recomputer {
     return done;
   }
 
+  /**
+   * Takes over the newest run if its instance died (resumed from its checkpoint at once) and
+   * abandons older orphans. Returns the resumed run (its completion in `done`), or null when there was none.
+   */
+  async recoverOrphans(): Promise<{ runId: string; done: Promise<RunRecord> } | null> {
+    if (this.running) return null;
+    const runs = await this.deps.store.listRuns(RECENT_RUNS);
+    const newest = runs[0];
+    if (!newest || newest.status !== 'running' || !(await this.liveness.isDead(newest.owner))) {
+      await this.abandonOrphans(runs.slice(1));
+      return null;
+    }
+    await this.abandonOrphans(runs.slice(1));
+    if (!(await claim(this.deps.store.docs, this.liveness, `resume:${newest.id}:${newest.owner ?? '-'}`))) return null;
+    if (this.running) return null;
+    return { runId: newest.id, done: this.resume(newest) };
+  }
+
+  /** The scheduled job: joins a run in progress, else resumes a dead instance's run, else starts one. */
+  async runScheduled(): Promise<void> {
+    if (this.running) {
+      await this.running.done;
+      return;
+    }
+    const resumed = await this.recoverOrphans();
+    if (resumed) await resumed.done;
+    else await this.start().done;
+  }
+
+  /** Before a new run: a run still owned by a live instance makes this one wait (busy); dead ones are superseded. */
+  private async supersedeOrphans(): Promise<void> {
+    const runs = await this.deps.store.listRuns(RECENT_RUNS);
+    for (const r of runs) {
+      if (r.status === 'running' && r.owner !== this.liveness.self && !(await this.liveness.isDead(r.owner))) throw new RecomputeBusyError(r.id);
+    }
+    await this.abandonOrphans(runs);
+  }
+
+  private async abandonOrphans(runs: RunRecord[]): Promise<void> {
+    for (const r of runs) {
+      if (r.status !== 'running' || r.owner === this.liveness.self || !(await this.liveness.isDead(r.owner))) continue;
+      await this.deps.store.updateRun(r.id, {
+        status: 'abandoned',
+        finishedAt: new Date(this.deps.clock.now()).toISOString(),
+        error: 'its instance stopped before it finished, and a newer run supersedes it',
+      });
+    }
+  }
+
   private async execute(runId: string, asOf: number, existing: RunRecord | null, created?: () => void): Promise<RunRecord> {
     const { store, policies, clock } = this.deps;
     const started = clock.now();
     const active = existing ? await policies.byVersion(existing.policyVersion) : await policies.active();
     const compiled = compilePolicy(active.policy, active.version);
-    let run: RunRecord = existing ?? {
-      id: runId,
-      kind: 'recompute',
-      status: 'running',
-      asOf: new Date(asOf).toISOString(),
-      policyVersion: active.version,
-      startedAt: new Date(started).toISOString(),
-      finishedAt: null,
-      heartbeatAt: new Date(started).toISOString(),
-      checkpoint: null,
-      counts: { evaluated: 0, changed: 0, upgrades: 0, downgrades: 0, atRisk: 0 },
-      durationMs: null,
-      error: null,
-    };
-    if (existing) await store.updateRun(runId, { status: 'running', heartbeatAt: new Date(started).toISOString() });
+    const owner = this.liveness.self;
+    let run: RunRecord = existing
+      ? { ...existing, status: 'running', owner }
+      : {
+          id: runId,
+          kind: 'recompute',
+          status: 'running',
+          asOf: new Date(asOf).toISOString(),
+          policyVersion: active.version,
+          startedAt: new Date(started).toISOString(),
+          finishedAt: null,
+          owner,
+          heartbeatAt: new Date(started).toISOString(),
+          checkpoint: null,
+          counts: { evaluated: 0, changed: 0, upgrades: 0, downgrades: 0, atRisk: 0 },
+          durationMs: null,
+          error: null,
+        };
+    if (existing) await store.updateRun(runId, { status: 'running', owner, heartbeatAt: new Date(started).toISOString() });
     else await store.createRun(run);
     created?.();
 
     try {
       const batchSize = this.deps.batchSize ?? RECOMPUTE_BATCH;
+      const unfinished = new Set((await store.listRuns(RECENT_RUNS)).filter((r) => r.status === 'failed' || r.status === 'abandoned').map((r) => r.id));
       let stats = existing ? await store.loadPopulationStats(runId) : null;
       if (!stats) {
         stats = await collectPopulation(store, compiled, asOf, batchSize);
@@ -114,28 +204,26 @@ export class Recomputer {
       }
       const counts = { ...run.counts };
       for await (const batch of store.streamCustomers(batchSize, run.checkpoint)) {
-        const evaluated = evaluateBatch(batch, compiled, asOf, stats, runId);
+        const evaluated = evaluateBatch(batch, compiled, asOf, stats, runId, unfinished);
+        await this.deps.decide?.(evaluated, run);
+        const changed = evaluated.filter((e) => e.alert || e.customer.state?.runId === runId || !sameEvaluation(e.customer.state, e.state));
         const writes: StateWrite[] = [];
         const history: HistoryEntry[] = [];
-        for (const e of evaluated.all) {
+        for (const e of evaluated) {
           counts.evaluated++;
           if (e.state.risk.level !== 'none') counts.atRisk++;
         }
-        for (const e of evaluated.changed) {
+        for (const e of changed) {
           counts.changed++;
           writes.push({ id: e.customer.id, state: e.state, stateBeforeRun: e.before });
-          if (e.change) {
-            counts[e.change === 'upgrade' ? 'upgrades' : 'downgrades']++;
-            history.push({ customerId: e.customer.id, from: e.before?.tier ?? null, to: e.state.tier, at: e.state.evaluatedAt, runId });
-          } else if (!e.before) {
-            history.push({ customerId: e.customer.id, from: null, to: e.state.tier, at: e.state.evaluatedAt, runId });
-          }
+          if (e.change) counts[e.change === 'upgrade' ? 'upgrades' : 'downgrades']++;
+          if (e.change || !e.before) history.push({ customerId: e.customer.id, from: e.before?.tier ?? null, to: e.state.tier, at: e.state.evaluatedAt, runId });
         }
         if (writes.length > 0) await store.writeStates(writes, history);
+        for (const observe of this.deps.observers ?? []) await observe(changed, run);
         const last = batch[batch.length - 1];
         run = { ...run, checkpoint: last.id, counts: { ...counts }, heartbeatAt: new Date(clock.now()).toISOString() };
         await store.updateRun(runId, { checkpoint: run.checkpoint, counts: run.counts, heartbeatAt: run.heartbeatAt });
-        for (const observe of this.deps.observers ?? []) await observe(evaluated.changed, run);
         if (this.stopRequested) throw new RecomputeStopped(runId);
       }
       const finished = clock.now();
@@ -166,22 +254,35 @@ export async function collectPopulation(store: Store, compiled: CompiledPolicy, 
   return builder.finish();
 }
 
-/** The state the engine compares against: a re-run of the same run starts from the state before it. */
-function priorState(c: CustomerRecord, runId: string): TierState | null {
+/**
+ * The state stability builds on: the one a finished run left. A re-run of the same run, or a
+ * customer last written by a run that never finished, starts from the state before that run.
+ */
+function engineState(c: CustomerRecord, runId: string, unfinished: ReadonlySet<string>): TierState | null {
+  return c.state && (c.state.runId === runId || unfinished.has(c.state.runId)) ? c.stateBeforeRun : c.state;
+}
+
+/** The state the owner has seen (history rows and cards compare with it): a re-run compares with the state before it. */
+function shownState(c: CustomerRecord, runId: string): TierState | null {
   return c.state && c.state.runId === runId ? c.stateBeforeRun : c.state;
 }
 
-export function evaluateBatch(batch: CustomerRecord[], compiled: CompiledPolicy, asOf: number, stats: PopulationStats, runId: string) {
-  const all: Evaluated[] = [];
-  const changed: Evaluated[] = [];
-  for (const customer of batch) {
-    const before = priorState(customer, runId);
-    const result = evaluateCustomer({ rollup: customer.rollup, attributes: customer.attributes, score: customer.score, current: before }, { policy: compiled, asOf, stats, runId });
-    const e: Evaluated = { customer, state: result.state, before, change: result.change, riskRose: result.riskRose };
-    all.push(e);
-    if (!sameEvaluation(before, result.state) || customer.state?.runId === runId) changed.push(e);
-  }
-  return { all, changed };
+export function evaluateBatch(
+  batch: CustomerRecord[],
+  compiled: CompiledPolicy,
+  asOf: number,
+  stats: PopulationStats,
+  runId: string,
+  unfinished: ReadonlySet<string> = new Set(),
+): Evaluated[] {
+  return batch.map((customer) => {
+    const current = engineState(customer, runId, unfinished);
+    const result = evaluateCustomer({ rollup: customer.rollup, attributes: customer.attributes, score: customer.score, current }, { policy: compiled, asOf, stats, runId });
+    const before = shownState(customer, runId);
+    const state = result.state;
+    const change = before === current ? result.change : !before || before.tier === state.tier || before.tierRank === state.tierRank ? null : state.tierRank > before.tierRank ? 'upgrade' : 'downgrade';
+    return { customer, state, before, change, riskRose: result.riskRose, alert: false };
+  });
 }
 
 const METRIC_KEYS = [
@@ -192,6 +293,7 @@ const METRIC_KEYS = [
 /** True when nothing a user can see differs, so the write can be skipped. */
 export function sameEvaluation(a: TierState | null, b: TierState): boolean {
   if (!a) return false;
+  if ((a.alerted?.runId ?? null) !== (b.alerted?.runId ?? null)) return false;
   if (a.tier !== b.tier || a.downgradeStreak !== b.downgradeStreak || a.lifecycle !== b.lifecycle) return false;
   if (a.policyVersion !== b.policyVersion || a.risk.level !== b.risk.level || a.tierName !== b.tierName) return false;
   for (const k of METRIC_KEYS) if (a.metrics[k] !== b.metrics[k]) return false;

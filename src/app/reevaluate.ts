@@ -44,6 +44,7 @@ export class Reevaluator {
       { rollup: customer.rollup, attributes: customer.attributes, score: customer.score, current: before },
       { policy: compilePolicy(active.policy, active.version), asOf: this.clock.now(), stats: await this.latestStats(), runId },
     );
+    state.alerted = before?.alerted ?? null; // what the owner was alerted about still holds
     const history = change || !before ? [{ customerId, from: before?.tier ?? null, to: state.tier, at: state.evaluatedAt, runId }] : [];
     await this.store.writeStates([{ id: customerId, state, stateBeforeRun: before }], history);
     return { before, state, change };

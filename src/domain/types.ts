@@ -92,6 +92,18 @@ export interface TierState {
   policyVersion: number;
   evaluatedAt: string;
   runId: string;
+  /**
+   * The risk the owner was last alerted about (written by the application with the state it
+   * follows, so a crash cannot separate the two); absent until an alert has been decided.
+   */
+  alerted?: AlertedRisk | null;
+}
+
+export interface AlertedRisk {
+  level: 'low' | 'medium' | 'high';
+  rules: string[];
+  /** the run that decided the alert (its cards carry this run's id) */
+  runId: string;
 }
 
 /**

@@ -1,9 +1,12 @@
 // Cron schedules in the policy time zone (SPEC §6). Every slot is elected by inserting `job:slot`
 // into the store, so several instances sharing one store run it exactly once; the slot documents
-// are also the run ledger. A slot missed while everything was down runs once at the next start.
+// are also the run ledger. A slot missed while everything was down runs once at the next start,
+// and a slot whose instance died while running it is run again by a live one (recoverSlots).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Doc, DocStore } from '../ports/doc-store.ts';
 import type { Clock } from '../ports/clock.ts';
+import { soleOwner, type Liveness } from '../ports/liveness.ts';
+import { claim } from '../app/instances.ts';
 
 export const JOB_SLOTS = 'jobSlots';
 
@@ -16,6 +19,8 @@ export interface JobSlot extends Doc {
   finishedAt: string | null;
   error: string | null;
   catchUp: boolean;
+  /** set when a live instance took the slot over from one that died while running it */
+  recoveredFrom?: string;
 }
 
 export interface JobDefinition {
@@ -28,7 +33,10 @@ export interface SchedulerDeps {
   docs: DocStore;
   clock: Clock;
   timezone: string;
-  instance: string;
+  /** this instance, and whether the instance running a slot is still alive */
+  liveness?: Liveness;
+  /** this instance's id when no liveness is given */
+  instance?: string;
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void; error: (o: object, m: string) => void };
   /** how far back a missed slot is still caught up */
   catchUpWindowMs?: number;
@@ -38,8 +46,11 @@ export class Scheduler {
   private readonly tasks: { def: JobDefinition; task: ScheduledTask }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
+  private readonly liveness: Liveness;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.liveness = deps.liveness ?? soleOwner(deps.instance);
+  }
 
   static validate(expression: string): boolean {
     return cron.validate(expression);
@@ -82,14 +93,39 @@ export class Scheduler {
       _id: id,
       job: def.name,
       slot,
-      instance: this.deps.instance,
+      instance: this.liveness.self,
       status: 'running',
       startedAt: new Date(this.deps.clock.now()).toISOString(),
       finishedAt: null,
       error: null,
       catchUp,
-    });
+    } satisfies JobSlot);
     if (!won) return false;
+    await this.execute(def, id, slot);
+    return true;
+  }
+
+  /**
+   * Slots left `running` by an instance that died: a live instance claims each, and runs it again
+   * when it is still within the catch-up window (jobs are idempotent per slot), else records it failed.
+   */
+  async recoverSlots(): Promise<number> {
+    let recovered = 0;
+    for (const s of await this.deps.docs.find<JobSlot>(JOB_SLOTS, { status: 'running' })) {
+      const def = this.tasks.find((t) => t.def.name === s.job)?.def;
+      if (!def || this.stopped || s.instance === this.liveness.self || !(await this.liveness.isDead(s.instance))) continue;
+      if (!(await claim(this.deps.docs, this.liveness, `slot:${s._id}:${s.instance}`))) continue;
+      const fresh = this.deps.clock.now() - Date.parse(s.slot) <= (this.deps.catchUpWindowMs ?? 2 * 86_400_000);
+      this.deps.log.warn({ job: s.job, slot: s.slot, deadInstance: s.instance, rerun: fresh }, 'taking over a slot whose instance died');
+      await this.deps.docs.update(JOB_SLOTS, s._id, { instance: this.liveness.self, recoveredFrom: s.instance });
+      if (fresh) await this.execute(def, s._id, s.slot);
+      else await this.deps.docs.update(JOB_SLOTS, s._id, { status: 'failed', finishedAt: new Date(this.deps.clock.now()).toISOString(), error: 'its instance died; too old to run again' });
+      recovered++;
+    }
+    return recovered;
+  }
+
+  private async execute(def: JobDefinition, id: string, slot: string): Promise<void> {
     const run = (async () => {
       try {
         await def.run(new Date(slot));
@@ -101,7 +137,6 @@ export class Scheduler {
     })();
     this.inFlight.add(run);
     await run.finally(() => this.inFlight.delete(run));
-    return true;
   }
 
   ledger(job: string, limit = 50): Promise<JobSlot[]> {

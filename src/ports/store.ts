@@ -2,6 +2,7 @@
 // Both must pass test/store/contract.test.ts. Rules for the mongo adapter: SPEC §9 portable storage rules.
 import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../domain/types.ts';
 import type { DocStore } from './doc-store.ts';
+import type { Liveness } from './liveness.ts';
 
 export interface OrgUser {
   id: string;
@@ -100,7 +101,8 @@ export interface PolicyVersion {
   policy: unknown; // the validated policy object as given
 }
 
-export type RunStatus = 'running' | 'done' | 'failed';
+/** `abandoned`: its instance died and a newer run superseded it, so it is never resumed */
+export type RunStatus = 'running' | 'done' | 'failed' | 'abandoned';
 
 export interface RunRecord {
   id: string;
@@ -110,6 +112,8 @@ export interface RunRecord {
   policyVersion: number;
   startedAt: string;
   finishedAt: string | null;
+  /** the instance running it (see app/instances.ts); a running run whose owner is dead is taken over */
+  owner: string | null;
   /** refreshed after every batch; a 'running' run whose heartbeat is old was interrupted */
   heartbeatAt: string;
   /** id of the last customer whose evaluation was written (customers are processed in id order) */
@@ -131,8 +135,13 @@ export interface Store {
   readonly kind: 'memory' | 'mongo';
   /** workflow documents (outbox, claims, audit, …) in the same database; usable after init() */
   readonly docs: DocStore;
+  /** idempotent: a restart on an existing database changes nothing */
   init(): Promise<void>;
   close(): Promise<void>;
+  /** the instance lease work is owned under (stores that persist work in progress need it) */
+  useLiveness?(liveness: Liveness): void;
+  /** finishes ingest batches whose instance died midway; returns how many customers were repaired */
+  repairRollups?(): Promise<number>;
 
   getOrg(): Promise<Org | null>;
   putOrg(org: Org): Promise<void>;

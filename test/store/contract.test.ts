@@ -65,6 +65,7 @@ function run(id: string, startedAt: string, over: Partial<RunRecord> = {}): RunR
     policyVersion: 1,
     startedAt,
     finishedAt: null,
+    owner: 'i-1',
     heartbeatAt: startedAt,
     checkpoint: null,
     counts: { evaluated: 0, changed: 0, upgrades: 0, downgrades: 0, atRisk: 0 },

@@ -139,23 +139,43 @@ describe.skipIf(!hasMongo)('MongoStore specifics', () => {
     expect(await rollupAmounts('c1')).toEqual([100, 200, 900]);
   });
 
-  it('repairs the rollups of an ingest that died between writing orders and rollups', async () => {
+  /** what a crashed ingest leaves: its journal and its orders, but not its rollups */
+  async function crashedBatch(owner: string | undefined, orders: { _id: string; customerId: string; a: number; t: number }[]) {
+    await store.db.collection('ingestJournal').insertOne({ _id: `j-${owner}-${orders[0]._id}`, at: Date.now(), owner, customers: [...new Set(orders.map((o) => o.customerId))] } as never);
+    await store.db.collection('orders').insertMany(orders.map((o) => ({ ...o, g: null, cancelled: false, occurredAtText: '' })) as never[]);
+  }
+  const liveness = { self: 'me', isDead: async (owner: string | null | undefined) => owner !== 'me' && owner !== 'alive-elsewhere' };
+
+  it('repairs the rollups of ingests whose instance died between writing orders and rollups, and leaves live ones alone', async () => {
+    store.useLiveness(liveness);
     await store.ingestOrders([order('o1', 'c1', 100)]);
-    // what a crashed ingest leaves: its journal and its orders, but not its rollups
-    await store.db.collection('ingestJournal').insertOne({ _id: 'dead', at: Date.now() - 3_600_000, customers: ['c1', 'c2'] } as never);
-    await store.db.collection('orders').insertMany([
-      { _id: 'o7', customerId: 'c1', t: T0 + 7, a: 700, g: null, cancelled: false, occurredAtText: '' },
-      { _id: 'o8', customerId: 'c2', t: T0 + 8, a: 800, g: null, cancelled: false, occurredAtText: '' },
-    ] as never[]);
-    // and one of a live ingest (too young to touch)
-    await store.db.collection('ingestJournal').insertOne({ _id: 'live', at: Date.now(), customers: ['c2'] } as never);
+    await crashedBatch('dead-instance', [{ _id: 'o7', customerId: 'c1', t: T0 + 7, a: 700 }, { _id: 'o8', customerId: 'c2', t: T0 + 8, a: 800 }]);
+    await crashedBatch(undefined, [{ _id: 'o6', customerId: 'c2', t: T0 + 6, a: 600 }]); // a journal of an older version: no owner
+    await crashedBatch('alive-elsewhere', [{ _id: 'o5', customerId: 'c2', t: T0 + 5, a: 500 }]);
     expect(await rollupAmounts('c1')).toEqual([100]);
 
-    expect(await store.repairRollups(60_000)).toBe(2);
+    expect(await store.repairRollups()).toBe(3);
     expect(await rollupAmounts('c1')).toEqual([100, 700]);
-    expect(await rollupAmounts('c2')).toEqual([800]);
-    expect(await store.db.collection('ingestJournal').find({}).map((d) => d._id).toArray()).toEqual(['live']);
-    expect(await store.repairRollups(60_000)).toBe(0);
+    // the live instance's order is in the orders collection, so a rebuild includes it; its journal stays for it to finish
+    expect(await rollupAmounts('c2')).toEqual([500, 600, 800]);
+    expect(await store.db.collection('ingestJournal').find({}).map((d) => d.owner).toArray()).toEqual(['alive-elsewhere']);
+    expect(await store.repairRollups()).toBe(0);
+  });
+
+  it('re-sending the batch of a dead instance repairs its rollups without counting an order twice', async () => {
+    store.useLiveness(liveness);
+    await store.ingestOrders([order('o1', 'c1', 100)]);
+    await crashedBatch('dead-instance', [{ _id: 'o2', customerId: 'c1', t: T0 + 2, a: 200 }, { _id: 'o3', customerId: 'c2', t: T0 + 3, a: 300 }]);
+    expect(await rollupAmounts('c1')).toEqual([100]);
+    // the client's retry: the same orders, plus one that never made it
+    const again = await store.ingestOrders([order('o2', 'c1', 200, T0 + 2), order('o3', 'c2', 300, T0 + 3), order('o4', 'c2', 400, T0 + 4)]);
+    expect(again).toMatchObject({ inserted: 1, duplicates: 2 });
+    expect(await rollupAmounts('c1')).toEqual([100, 200]);
+    expect(await rollupAmounts('c2')).toEqual([300, 400]);
+    // and once more: nothing changes
+    await store.ingestOrders([order('o2', 'c1', 200, T0 + 2), order('o3', 'c2', 300, T0 + 3), order('o4', 'c2', 400, T0 + 4)]);
+    expect(await rollupAmounts('c1')).toEqual([100, 200]);
+    expect(await rollupAmounts('c2')).toEqual([300, 400]);
   });
 
   it('leaves no journal behind after an ingest', async () => {

@@ -1,7 +1,27 @@
-import { MongoServerError, type Db, type Document } from 'mongodb';
+import { MongoServerError, type Collection, type Db, type Document } from 'mongodb';
 import type { Doc, DocStore, Filter, FindOptions } from '../../ports/doc-store.ts';
 
 const DUPLICATE_KEY = 11000;
+const NAMESPACE_NOT_FOUND = 26;
+
+/**
+ * Creates the indexes a collection lacks, one per command. Idempotent on every supported server:
+ * FerretDB 1.24 panics on a createIndexes command that lists two or more existing indexes, so
+ * existing ones (by name) are never sent again.
+ */
+export async function ensureIndexes(col: Collection<never>, specs: { key: Record<string, 1 | -1>; name: string; unique?: boolean }[]): Promise<void> {
+  let existing: Set<string>;
+  try {
+    existing = new Set((await col.listIndexes().toArray()).map((i) => String(i.name)));
+  } catch (err) {
+    if (!(err instanceof MongoServerError && err.code === NAMESPACE_NOT_FOUND)) throw err;
+    existing = new Set();
+  }
+  for (const spec of specs) {
+    if (existing.has(spec.name)) continue;
+    await col.createIndex(spec.key, { name: spec.name, ...(spec.unique ? { unique: true } : {}) });
+  }
+}
 
 /** The document API over a MongoDB database, within the portable subset (SPEC §9). */
 export class MongoDocStore implements DocStore {
@@ -50,6 +70,7 @@ export class MongoDocStore implements DocStore {
   }
 
   async ensureIndex(collection: string, fields: string[], unique = false): Promise<void> {
-    await this.coll(collection).createIndex(Object.fromEntries(fields.map((f) => [f, 1])), { unique });
+    const name = `${fields.join('_')}${unique ? '_unique' : ''}`;
+    await ensureIndexes(this.coll(collection) as unknown as Collection<never>, [{ key: Object.fromEntries(fields.map((f) => [f, 1 as const])), name, unique }]);
   }
 }

@@ -10,7 +10,7 @@
 //                     stateJson, stateBeforeRunJson, scoreJson, tier, risk, stateRunId, idLower,
 //                     nameLower, createdAt, updatedAt }
 //   orders          { _id: orderId, customerId, t, a, g (null = none), cancelled, occurredAtText }
-//   ingestJournal   { _id: token, at (epoch ms), customers: [id] }   (only while a batch is being written)
+//   ingestJournal   { _id: token, at (epoch ms), owner, customers: [id] }   (only while a batch is being written)
 //   tierHistory     { _id: `${runId.length}:${runId}:${customerId}`, customerId, from, to, at, atMs, runId }
 //   policies        { _id: version, installedAt, policyJson }
 //   runs            { _id: id, ...RunRecord without id, startedAtMs }
@@ -30,11 +30,11 @@
 //   On MongoDB a single-document conditional update is atomic, which makes this exact. FerretDB's
 //   updates are not atomic (platforms/ferretdb.md §5), so there concurrent ingests into the same
 //   customer are only best effort; FerretDB is a test server here.
-//   Crash safety: before writing, a batch inserts a journal document naming the customers whose
-//   rollups it will write, and deletes it when done. A journal left behind by a process that died
-//   in between is found by repairRollups(), which rebuilds those customers. The app should call it
-//   at start-up (or from an admin task); it skips journals younger than a given age, which may
-//   belong to a live ingest.
+//   Crash safety: before writing, a batch inserts a journal document naming its owner (this
+//   instance) and the customers whose rollups it will write, and deletes it when done. A journal
+//   whose owner died in between is finished by rebuilding those customers from their orders:
+//   by repairRollups() (the app runs it in the background at start and on every lease tick), and
+//   by any later batch that meets one of those customers again, so re-sending a batch repairs it.
 import { randomBytes } from 'node:crypto';
 import {
   MongoBulkWriteError,
@@ -73,7 +73,8 @@ import {
   toJson,
   type AttributePair,
 } from './codec.ts';
-import { MongoDocStore } from './doc-store.ts';
+import { soleOwner, type Liveness } from '../../ports/liveness.ts';
+import { ensureIndexes, MongoDocStore } from './doc-store.ts';
 
 const DUPLICATE_KEY = 11000;
 /** values per population-statistics chunk document (800 kB) */
@@ -133,7 +134,14 @@ interface OrderDoc {
 interface JournalDoc {
   _id: string;
   at: number;
+  /** the instance writing the batch (legacy journals have none: their owner counts as dead) */
+  owner?: string;
   customers: string[];
+}
+
+interface IndexSpec {
+  key: Record<string, 1 | -1>;
+  name: string;
 }
 
 interface HistoryDoc extends HistoryEntry {
@@ -210,6 +218,8 @@ export class MongoStore implements Store {
   private updateBatch = FERRETDB_UPDATE_BATCH;
   /** how many rollups this instance rebuilt from orders (repairs; 0 when nothing raced or broke) */
   rebuilds = 0;
+  /** whose journals are whose: set by the app to its instance lease (see useLiveness) */
+  private liveness: Liveness = soleOwner(`store-${newToken()}`);
 
   constructor(uri: string, dbName: string) {
     // ignoreUndefined: an optional field left undefined is omitted, not stored as null
@@ -250,22 +260,31 @@ export class MongoStore implements Store {
     await this.client.connect();
     const info = await this.db.admin().command({ buildInfo: 1 });
     this.updateBatch = 'ferretdbVersion' in info ? FERRETDB_UPDATE_BATCH : Number.MAX_SAFE_INTEGER;
-    await Promise.all([
-      this.customers.createIndexes([
+    // one index per command, and only the missing ones: FerretDB 1.24 panics on a createIndexes
+    // that lists two or more existing indexes, so a restart must not repeat them
+    const indexes: [Collection<never>, IndexSpec[]][] = [
+      [this.customers as never, [
         { key: { tier: 1, _id: 1 }, name: 'tier_id' },
         { key: { risk: 1, _id: 1 }, name: 'risk_id' },
         { key: { ownerId: 1, _id: 1 }, name: 'owner_id' },
         { key: { teamId: 1, _id: 1 }, name: 'team_id' },
         { key: { stateRunId: 1 }, name: 'stateRunId' },
-      ]),
-      this.orders.createIndexes([{ key: { customerId: 1 }, name: 'customerId' }]),
-      this.history.createIndexes([
+      ]],
+      [this.orders as never, [{ key: { customerId: 1 }, name: 'customerId' }]],
+      [this.journal as never, [{ key: { customers: 1 }, name: 'customers' }]],
+      [this.history as never, [
         { key: { customerId: 1, atMs: 1 }, name: 'customer_at' },
         { key: { atMs: 1, customerId: 1 }, name: 'at_customer' },
-      ]),
-      this.runs.createIndexes([{ key: { startedAtMs: -1, _id: -1 }, name: 'started' }]),
-      this.statsChunks.createIndexes([{ key: { runId: 1, i: 1 }, name: 'run_i' }]),
-    ]);
+      ]],
+      [this.runs as never, [{ key: { startedAtMs: -1, _id: -1 }, name: 'started' }]],
+      [this.statsChunks as never, [{ key: { runId: 1, i: 1 }, name: 'run_i' }]],
+    ];
+    for (const [col, specs] of indexes) await ensureIndexes(col, specs);
+  }
+
+  /** The instance lease the app runs under: journals name it as their owner. */
+  useLiveness(liveness: Liveness): void {
+    this.liveness = liveness;
   }
 
   async close(): Promise<void> {
@@ -440,10 +459,13 @@ export class MongoStore implements Store {
       (customerId) => named.has(customerId),
     );
 
+    // a batch that died after storing its orders left rollups behind: meeting its customers again repairs them
+    if (plan.result.duplicates > 0) for (const id of await this.customersOfDeadJournals([...named])) rebuild.add(id);
+
     // 4. the journal (crash safety), then the orders (before the rollups, so a rebuild after a
     //    failed rollup write sees them): new ones by insert (fast everywhere), changed ones by replace
     const journaled = plan.deltas.size > 0;
-    if (journaled) await this.journal.insertOne({ _id: token, at: Date.now(), customers: [...plan.deltas.keys()] });
+    if (journaled) await this.journal.insertOne({ _id: token, at: Date.now(), owner: this.liveness.self, customers: [...plan.deltas.keys()] });
     if (plan.writes.size > 0) {
       const docOf = (orderId: string, w: PlannedWrite): OrderDoc => {
         const x = w.tuple;
@@ -539,23 +561,60 @@ export class MongoStore implements Store {
     throw new Error(`rebuildRollup(${customerId}): the rollup kept changing, gave up after ${REBUILD_ATTEMPTS} attempts`);
   }
 
-  /**
-   * Finishes the batches of ingests that died between writing orders and rollups: rebuilds the
-   * customers named by ingest journals older than `olderThanMs` (younger ones may belong to a
-   * live ingest) and removes those journals. Returns how many customers were rebuilt.
-   */
-  async repairRollups(olderThanMs = 10 * 60_000): Promise<number> {
-    const stale = await this.journal.find({ at: { $lte: Date.now() - olderThanMs } }).toArray();
-    const done = new Set<string>();
-    for (const j of stale) {
-      for (const id of j.customers) {
-        if (done.has(id)) continue;
-        await this.rebuildRollup(id);
-        done.add(id);
+  /** Customers among `ids` named by a journal whose owner died before finishing its batch. */
+  private async customersOfDeadJournals(ids: string[]): Promise<string[]> {
+    const wanted = new Set(ids);
+    const out = new Set<string>();
+    for (const part of chunks(ids, ID_BATCH)) {
+      const journals = await this.journal.find({ customers: { $in: part } }, { projection: { owner: 1, customers: 1 } }).toArray();
+      for (const j of journals) {
+        if (j.owner === this.liveness.self || !(await this.liveness.isDead(j.owner))) continue;
+        for (const id of j.customers) if (wanted.has(id)) out.add(id);
       }
-      await this.journal.deleteOne({ _id: j._id });
     }
-    return done.size;
+    return [...out];
+  }
+
+  /**
+   * Finishes the batches of ingests whose instance died between writing orders and rollups:
+   * rebuilds the customers their journals name from the orders, then removes the journals.
+   * Journals of live instances are left alone. Returns how many customers were rebuilt.
+   */
+  async repairRollups(): Promise<number> {
+    const journals = await this.journal.find({}, { projection: { owner: 1 } }).toArray();
+    let rebuilt = 0;
+    for (const { _id, owner } of journals) {
+      if (owner === this.liveness.self || !(await this.liveness.isDead(owner))) continue;
+      const j = await this.journal.findOne({ _id });
+      if (!j) continue; // another instance finished it meanwhile
+      rebuilt += await this.rebuildRollups(j.customers);
+      await this.journal.deleteOne({ _id });
+    }
+    return rebuilt;
+  }
+
+  /** rebuildRollup for many customers, with a constant number of commands per chunk of them. */
+  async rebuildRollups(ids: string[]): Promise<number> {
+    let rebuilt = 0;
+    for (const part of chunks(unique(ids), 500)) {
+      const versions = await this.customers.find({ _id: { $in: part } }, { projection: { rv: 1 } }).toArray();
+      const orders = new Map<string, { t: number; a: number; g: number }[]>(versions.map((d) => [d._id, []]));
+      const cursor = this.orders.find({ customerId: { $in: part }, cancelled: false }, { projection: { customerId: 1, t: 1, a: 1, g: 1 } });
+      for await (const o of cursor) orders.get(o.customerId)?.push({ t: o.t, a: o.a, g: o.g === null || o.g === undefined ? NaN : o.g });
+      const mine = new Map(versions.map((d) => [d._id, newToken()]));
+      const ops = versions.map((d): AnyBulkWriteOperation<CustomerDoc> => ({
+        updateOne: { filter: { _id: d._id, rv: d.rv }, update: { $set: { rollup: encodeRollup(rollupFromOrders(orders.get(d._id)!)), rv: mine.get(d._id)! } } },
+      }));
+      const r = ops.length > 0 ? await this.bulkUpdate(this.customers, ops) : { matched: 0 };
+      rebuilt += r.matched;
+      this.rebuilds += r.matched;
+      if (r.matched < ops.length) {
+        // some changed while we read: those go one by one, each in its own read/compare loop
+        const now = await this.customers.find({ _id: { $in: [...mine.keys()] } }, { projection: { rv: 1 } }).toArray();
+        for (const d of now) if (d.rv !== mine.get(d._id) && (await this.rebuildRollup(d._id))) rebuilt++;
+      }
+    }
+    return rebuilt;
   }
 
   /**

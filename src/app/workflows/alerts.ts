@@ -1,10 +1,10 @@
-// After each recompute: churn-risk alerts to owners (once per customer and risk state, snooze honoured)
+// During each recompute: churn-risk alerts to owners (once per customer and risk state, snooze honoured)
 // and tier-change cards. Plus the alert card's actions: claim, log contact, snooze, re-score.
 import { churnAlert } from '../../../cards/churn-alert.ts';
 import { monthlySpend } from '../../domain/engine.ts';
 import { formatInstant } from '../../domain/time.ts';
 import type { Policy } from '../../domain/policy.ts';
-import type { TierState } from '../../domain/types.ts';
+import type { AlertedRisk, TierState } from '../../domain/types.ts';
 import type { Doc } from '../../ports/doc-store.ts';
 import type { CustomerRecord, Org, OrgUser, RunRecord } from '../../ports/store.ts';
 import { localeOf } from '../bot.ts';
@@ -12,18 +12,11 @@ import type { Evaluated } from '../recompute.ts';
 import { canActOn, consoleUrl, loadOrg, NotAuthorized, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
 import type { Scoring } from './scoring.ts';
 
-export const ALERT_STATES = 'alertStates';
 export const SNOOZES = 'snoozes';
 export const FOLLOWUPS = 'followups';
 export const SNOOZE_DAYS = 7;
 
 const SEVERITY = { none: 0, low: 1, medium: 2, high: 3 } as const;
-
-interface AlertState extends Doc {
-  level: keyof typeof SEVERITY;
-  rules: string[];
-  at: string;
-}
 
 interface Snooze extends Doc {
   until: string;
@@ -38,38 +31,61 @@ export function alertWorthy(last: { level: keyof typeof SEVERITY; rules: string[
   return now.reasons.some((r) => !last.rules.includes(r.rule));
 }
 
+/** What the owner was last alerted about; a re-run of the same run looks at the state before it. */
+function lastAlerted(customer: CustomerRecord, runId: string): AlertedRisk | null {
+  const shown = customer.state?.runId === runId ? customer.stateBeforeRun : customer.state;
+  return shown?.alerted ?? null;
+}
+
 export class Alerts {
   constructor(
     private readonly deps: WorkflowDeps,
     private readonly scoring: Scoring,
   ) {}
 
-  /** The recompute observer: `interactive` false, so cards wait for quiet hours to end. */
-  readonly onEvaluated = async (batch: Evaluated[], run: RunRecord): Promise<void> => {
-    if (batch.length === 0) return;
-    const org = await loadOrg(this.deps.store);
-    const { policy } = await this.deps.policies.byVersion(run.policyVersion);
+  /**
+   * Before a recompute batch is written: which evaluations alert their owner (once per risk state,
+   * snooze honoured, an owner needed). The decision travels in `state.alerted`, written with the state.
+   */
+  readonly decide = async (batch: Evaluated[], run: RunRecord): Promise<void> => {
+    const worthy: Evaluated[] = [];
     for (const e of batch) {
-      if (e.change) await this.scoring.tierChanged(org, e.customer, e.before, e.state, policy, false);
-      await this.riskChanged(org, e.customer, e.state, policy, run.asOf);
+      const last = lastAlerted(e.customer, run.id);
+      e.state.alerted = e.state.risk.level === 'none' ? null : last;
+      if (alertWorthy(last, e.state.risk)) worthy.push(e);
+    }
+    if (worthy.length === 0) return;
+    const org = await loadOrg(this.deps.store);
+    const now = this.deps.clock.now();
+    const snoozes = await this.deps.docs.find<Snooze>(SNOOZES, { _id: { $in: worthy.map((e) => e.customer.id) } });
+    const snoozed = new Set(snoozes.filter((z) => Date.parse(z.until) > now).map((z) => z._id));
+    for (const e of worthy) {
+      if (snoozed.has(e.customer.id) || !userById(org, e.customer.ownerId)) continue;
+      const level = e.state.risk.level as AlertedRisk['level'];
+      e.alert = true;
+      e.state.alerted = { level, rules: e.state.risk.reasons.map((r) => r.rule).sort(), runId: run.id };
     }
   };
 
-  async riskChanged(org: Org, customer: CustomerRecord, state: TierState, policy: Policy, asOfIso: string): Promise<boolean> {
-    const { docs, clock } = this.deps;
-    const last = await docs.get<AlertState>(ALERT_STATES, customer.id);
-    const rules = state.risk.reasons.map((r) => r.rule).sort();
-    if (state.risk.level === 'none') {
-      if (last && last.level !== 'none') await docs.put(ALERT_STATES, { _id: customer.id, level: 'none', rules: [], at: new Date(clock.now()).toISOString() });
-      return false;
+  /**
+   * After the batch is written: its tier-change cards and alerts go to the outbox. `interactive` is
+   * false, so cards wait for quiet hours to end. Keys carry the run id: a repeated batch sends nothing twice.
+   */
+  readonly deliver = async (batch: Evaluated[], run: RunRecord): Promise<void> => {
+    const notable = batch.filter((e) => e.change || e.alert);
+    if (notable.length === 0) return;
+    const org = await loadOrg(this.deps.store);
+    const { policy } = await this.deps.policies.byVersion(run.policyVersion);
+    for (const e of notable) {
+      if (e.change) await this.scoring.tierChanged(org, e.customer, e.before, e.state, policy, false);
+      if (e.alert) await this.sendAlert(org, e.customer, e.state, policy, run);
     }
-    if (!alertWorthy(last, state.risk)) return false;
-    const snooze = await docs.get<Snooze>(SNOOZES, customer.id);
-    if (snooze && Date.parse(snooze.until) > clock.now()) return false;
-    const owner = userById(org, customer.ownerId);
-    if (!owner) return false;
+  };
 
-    const asOf = Date.parse(asOfIso);
+  private async sendAlert(org: Org, customer: CustomerRecord, state: TierState, policy: Policy, run: RunRecord): Promise<void> {
+    const owner = userById(org, customer.ownerId);
+    if (!owner || !state.alerted) return;
+    const asOf = Date.parse(run.asOf);
     const spend = monthlySpend(customer.rollup, asOf, policy.timezone, 11);
     const lastIndex = customer.rollup.t.length - 1;
     const ref = await this.deps.bot.mintRef({ kind: 'alert', customerId: customer.id, audience: [] });
@@ -88,10 +104,8 @@ export class Alerts {
       },
       localeOf(owner),
     );
-    const day = formatInstant(clock.now(), policy.timezone).slice(0, 10);
-    await this.deps.notifier.toUser(owner, card, { kind: 'churn_alert', subject: customer.id, period: `${state.risk.level}:${rules.join('+')}:${day}` }, false);
-    await docs.put(ALERT_STATES, { _id: customer.id, level: state.risk.level, rules, at: new Date(clock.now()).toISOString() });
-    return true;
+    const { level, rules } = state.alerted;
+    await this.deps.notifier.toUser(owner, card, { kind: 'churn_alert', subject: customer.id, period: `${level}:${rules.join('+')}:${run.id}` }, false);
   }
 
   /** Claim, snooze and log actions: owner or team manager (SPEC §8); admins too. */
