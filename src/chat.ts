@@ -67,7 +67,7 @@ export class Chat {
       },
     });
     this.consoleMessenger = new ConsoleMessenger(docs, clock);
-    this.platforms = env.platforms.map((name) => platformFactories[name]({ env, sink: this.bot, clock, log, timer: o.timer }));
+    this.platforms = env.platforms.map((name) => platformFactories[name]({ env, sink: this.bot, clock, log, docs, timer: o.timer }));
     const messengers = new Map<Platform, Messenger>([['console', this.consoleMessenger]]);
     for (const p of this.platforms) messengers.set(p.platform, p.messenger);
     for (const m of o.messengers ?? []) messengers.set(m.platform, m);

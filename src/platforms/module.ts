@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import type { AppEnv } from '../config/env.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { DocStore } from '../ports/doc-store.ts';
 import type { InboundSink, Messenger, Platform } from '../ports/messenger.ts';
 import type { Timer } from './shared/outbound.ts';
 
@@ -13,6 +14,8 @@ export interface PlatformDeps {
   sink: InboundSink;
   clock: Clock;
   log: Logger;
+  /** the shared documents, for claims that must hold across instances (DingTalk webhook mode needs it) */
+  docs?: DocStore;
   /** rate-limit waits; tests may pass a fast timer */
   timer?: Timer;
 }

@@ -1,6 +1,6 @@
-// DingTalk HTTP-mode inbound verification (dingtalk.md §4): the event-subscription callback crypto (same
-// mechanism as WeCom, ../shared/callback-crypto.ts, with JSON instead of XML and the AppKey as owner key) and
-// the robot outgoing-message signature.
+// DingTalk HTTP-mode inbound verification: the event-subscription callback crypto (same mechanism as WeCom,
+// src/platforms/shared/callback-crypto.ts, with JSON instead of XML and the AppKey as owner key) and the robot
+// outgoing-message signature.
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { createCallbackCrypto, type CallbackProfile } from '../shared/callback-crypto.ts';
@@ -99,17 +99,37 @@ export function createDingtalkCallbackCrypto(config: DingtalkCallbackConfig): Di
   };
 }
 
-// ---- Robot outgoing messages (HTTP mode, dingtalk.md §4.2) ----
+// ---- Robot outgoing messages (HTTP mode) ----
+// 机器人接收消息的消息协议 (https://open.dingtalk.com/document/isvapp/receive-message): DingTalk sends headers
+// `timestamp` (ms) and `sign`; a request is legitimate only when both verify, and "timestamp 与系统当前时间戳如果
+// 相差1小时以上，则认为是非法的请求". The sign covers the timestamp only, not the body, so a verified pair is
+// accepted once (robot-signs.ts) and within a tighter window than the documented hour (ROBOT_SIGN_WINDOW_MS).
 
 export const DINGTALK_ROBOT_HEADERS = { timestamp: 'timestamp', sign: 'sign' } as const;
+
+/**
+ * How far a robot callback's timestamp may be from now: 5 minutes, not the documented 1 hour. DingTalk sends
+ * the callback the moment the message is written, so a genuine one is seconds old; the window bounds how long
+ * a (timestamp, sign) pair that never reached tierbot (intercepted, or copied from a log) could still carry a
+ * forged body, and how many single-use claims must be kept. The price: a server clock more than 5 minutes off
+ * refuses every robot callback (403 stale_timestamp) — keep NTP on.
+ */
+export const ROBOT_SIGN_WINDOW_MS = 5 * 60_000;
 
 /** base64(HMAC-SHA256(key = appSecret, timestamp + "\n" + appSecret)); timestamp in ms, no URL-encoding. */
 export function dingtalkRobotSign(timestamp: string, appSecret: string): string {
   return createHmac('sha256', appSecret).update(`${timestamp}\n${appSecret}`, 'utf8').digest('base64');
 }
 
-/** Throws 401 for a missing/bad sign, 400 for a malformed timestamp, 403 when it is more than 1 h from now. */
-export function verifyDingtalkRobotRequest(headers: ParamBag, appSecret: string, nowMs: number): void {
+/** A verified robot signature: the pair as sent, and the timestamp in epoch ms. */
+export interface RobotSignature {
+  timestamp: string;
+  sign: string;
+  timestampMs: number;
+}
+
+/** Throws 401 for a missing/bad sign, 400 for a malformed timestamp, 403 when it is more than `windowMs` from now. */
+export function verifyDingtalkRobotRequest(headers: ParamBag, appSecret: string, nowMs: number, windowMs = ROBOT_SIGN_WINDOW_MS): RobotSignature {
   if (!appSecret) throw new PlatformConfigError('dingtalk', 'DINGTALK_CLIENT_SECRET is empty');
   const timestamp = headerValue(headers, DINGTALK_ROBOT_HEADERS.timestamp);
   const sign = headerValue(headers, DINGTALK_ROBOT_HEADERS.sign);
@@ -117,5 +137,5 @@ export function verifyDingtalkRobotRequest(headers: ParamBag, appSecret: string,
   if (!safeEqual(sign, dingtalkRobotSign(timestamp, appSecret))) {
     throw new VerificationError('bad_signature', 'sign does not match');
   }
-  assertFresh(timestamp, 'ms', nowMs);
+  return { timestamp, sign, timestampMs: assertFresh(timestamp, 'ms', nowMs, windowMs) };
 }

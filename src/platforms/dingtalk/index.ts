@@ -8,12 +8,14 @@ import { DingtalkClient } from './client.ts';
 import { createDingtalkCallbackCrypto } from './crypto.ts';
 import { DingtalkMessenger } from './messenger.ts';
 import { createDingtalkRoutes, DingtalkInbound } from './receiver.ts';
+import { RobotSignClaims } from './robot-signs.ts';
 import { createDingtalkStream, type SafeStreamOptions } from './stream.ts';
 
 export { DingtalkClient } from './client.ts';
 export { DingtalkMessenger, outTrackIdFor } from './messenger.ts';
 export { createDingtalkProfile, dingtalkProfile } from './profile.ts';
 export { DingtalkInbound, createDingtalkRoutes } from './receiver.ts';
+export { RobotSignClaims } from './robot-signs.ts';
 export { SafeDWClient, createDingtalkStream } from './stream.ts';
 
 /** Test and tuning knobs that are not environment variables. */
@@ -30,7 +32,7 @@ function required(env: AppEnv, key: 'DINGTALK_CLIENT_ID' | 'DINGTALK_CLIENT_SECR
 }
 
 export function createDingtalkPlatform(deps: PlatformDeps, tuning: DingtalkTuning = {}): PlatformModule {
-  const { env, sink, clock, log } = deps;
+  const { env, sink, clock, log, docs } = deps;
   const clientId = required(env, 'DINGTALK_CLIENT_ID');
   const clientSecret = required(env, 'DINGTALK_CLIENT_SECRET');
   const robotCode = required(env, 'DINGTALK_ROBOT_CODE');
@@ -53,8 +55,10 @@ export function createDingtalkPlatform(deps: PlatformDeps, tuning: DingtalkTunin
       aesKey: required(env, 'DINGTALK_CALLBACK_AES_KEY'),
       clientId,
     });
-    const routes = createDingtalkRoutes({ inbound, crypto, appSecret: clientSecret, robotCode, clock, log });
-    return { platform: 'dingtalk', messenger, routes, stop: () => inbound.idle() };
+    if (!docs) throw new PlatformConfigError('dingtalk', 'DINGTALK_MODE=webhook needs the shared document store (single-use robot signatures)');
+    const robotSigns = new RobotSignClaims(docs, clock, { onError: (err) => log.warn({ err }, 'dingtalk: deleting old robot signature claims failed') });
+    const routes = createDingtalkRoutes({ inbound, crypto, appSecret: clientSecret, robotCode, robotSigns, clock, log });
+    return { platform: 'dingtalk', messenger, routes, stop: async () => void (await Promise.all([inbound.idle(), robotSigns.idle()])) };
   }
 
   const stream = createDingtalkStream({

@@ -7,7 +7,8 @@
 // - Card callbacks (Stream topic /v1.0/card/instances/callback) become an InboundAction; the sink's ActionReply
 //   is translated into the callback response (card data, and the toast as the clicker's private data).
 // - HTTP callbacks: event-subscription crypto (check_url and events, answered with the encrypted "success"),
-//   and robot outgoing messages signed with `timestamp` + `sign` headers (dingtalk.md §4).
+//   and robot outgoing messages signed with `timestamp` + `sign` headers, each pair accepted once
+//   (robot-signs.ts: the sign does not cover the body).
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -24,6 +25,7 @@ import type { DingtalkClient } from './client.ts';
 import { verifyDingtalkRobotRequest, type DingtalkCallbackCrypto } from './crypto.ts';
 import type { DingtalkMessenger } from './messenger.ts';
 import { parseCommand, render, type DingtalkRobotMessage } from './render.ts';
+import type { RobotSignClaims } from './robot-signs.ts';
 import { parseCardCallback } from './stream-frame.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -291,6 +293,8 @@ export interface DingtalkRoutesDeps {
   appSecret: string;
   /** DINGTALK_ROBOT_CODE: a signed robot message for another robot is refused */
   robotCode: string;
+  /** each robot (timestamp, sign) pair is accepted once, across instances sharing the store */
+  robotSigns: RobotSignClaims;
   clock: Clock;
   log: Logger;
 }
@@ -324,13 +328,15 @@ export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
       const signed = queryValue(ctx.query, 'signature', 'msg_signature') !== undefined;
       if (!signed && headerValue(ctx.headers, 'sign') !== undefined) {
         // the robot's HTTP message receive URL (instead of Stream)
-        verifyDingtalkRobotRequest(ctx.headers, deps.appSecret, now);
+        const signature = verifyDingtalkRobotRequest(ctx.headers, deps.appSecret, now);
         const body = parseJsonObject(raw);
         if (typeof body.robotCode === 'string' && body.robotCode !== deps.robotCode) {
           throw new VerificationError('wrong_receiver', 'robotCode is not ours');
         }
         const msg = parseRobotMessage(body);
-        deps.inbound.robotMessage(body, msg.msgId ?? `robot:${headerValue(ctx.headers, 'timestamp')}`);
+        // claimed last, so a malformed request cannot use up the pair of the genuine one
+        if (!(await deps.robotSigns.claim(signature))) throw new VerificationError('replayed', 'this timestamp and sign were already used');
+        deps.inbound.robotMessage(body, msg.msgId ?? `robot:${signature.timestamp}`);
         ctx.body = {};
         return;
       }

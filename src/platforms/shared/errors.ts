@@ -6,8 +6,9 @@
  * - 400: the request is not in the platform's wire format (missing/duplicate parameter, bad JSON/XML/base64).
  * - 401: it is well-formed but not proven to come from the platform: no/bad signature, wrong verification
  *        token, or a ciphertext our key cannot decrypt (bad length/padding/layout).
- * - 403: it is authentic but not acceptable: signed timestamp more than 1 h from now (replay), or the
- *        decrypted receiver (WeCom corp id, DingTalk owner key) is not ours.
+ * - 403: it is authentic but not acceptable: signed timestamp outside the replay window (1 h; 5 min for
+ *        DingTalk robot messages), a single-use signature presented again (DingTalk robot), or the decrypted
+ *        receiver (WeCom corp id, DingTalk owner key) is not ours.
  */
 export type VerificationReason =
   | 'malformed_request'
@@ -18,6 +19,7 @@ export type VerificationReason =
   | 'bad_token'
   | 'decrypt_failed'
   | 'stale_timestamp'
+  | 'replayed'
   | 'wrong_receiver';
 
 export type VerificationStatus = 400 | 401 | 403;
@@ -31,6 +33,7 @@ export const STATUS_BY_REASON = {
   bad_token: 401,
   decrypt_failed: 401,
   stale_timestamp: 403,
+  replayed: 403,
   wrong_receiver: 403,
 } as const satisfies Record<VerificationReason, VerificationStatus>;
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createDingtalkCallbackCrypto,
   dingtalkRobotSign,
+  ROBOT_SIGN_WINDOW_MS,
   verifyDingtalkRobotRequest,
 } from '../../../src/platforms/dingtalk/crypto.ts';
 import { PlatformConfigError } from '../../../src/platforms/shared/errors.ts';
@@ -148,9 +149,13 @@ describe('DingTalk robot outgoing-message signature', () => {
     expect(dingtalkRobotSign('1700000000000', 'this-is-the-app-secret')).toBe('tuhlyo3hScUpSKhnOYIuGkcw/0iJf8pwlSy6fNDP15E=');
   });
 
-  it('accepts within 1 h, 403 beyond, 401 on a wrong or missing sign', () => {
-    expect(() => verifyDingtalkRobotRequest(headersAt(now - 3_600_000), secret, now)).not.toThrow();
-    expectRefused(() => verifyDingtalkRobotRequest(headersAt(now - 3_600_001), secret, now), 403, 'stale_timestamp');
+  it('accepts within 5 min either side (tighter than the documented 1 h), 403 beyond, 401 on a wrong or missing sign', () => {
+    expect(ROBOT_SIGN_WINDOW_MS).toBe(300_000);
+    expect(verifyDingtalkRobotRequest(headersAt(now - 300_000), secret, now)).toEqual({ ...headersAt(now - 300_000), timestampMs: now - 300_000 });
+    expect(() => verifyDingtalkRobotRequest(headersAt(now + 300_000), secret, now)).not.toThrow();
+    expectRefused(() => verifyDingtalkRobotRequest(headersAt(now - 300_001), secret, now), 403, 'stale_timestamp');
+    expectRefused(() => verifyDingtalkRobotRequest(headersAt(now + 300_001), secret, now), 403, 'stale_timestamp');
+    expectRefused(() => verifyDingtalkRobotRequest(headersAt(now - 3_000_000), secret, now), 403, 'stale_timestamp');
     expectRefused(() => verifyDingtalkRobotRequest({ ...headersAt(now), sign: 'AAAA' }, secret, now), 401, 'bad_signature');
     expectRefused(() => verifyDingtalkRobotRequest(headersAt(now), 'other-secret', now), 401, 'bad_signature');
     expectRefused(() => verifyDingtalkRobotRequest({ timestamp: String(now) }, secret, now), 401, 'missing_signature');

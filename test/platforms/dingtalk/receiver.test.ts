@@ -4,26 +4,31 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import Koa from 'koa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryDocStore } from '../../../src/adapters/memory/doc-store.ts';
+import { MemoryStore } from '../../../src/adapters/memory/memory-store.ts';
+import { Bot } from '../../../src/app/bot.ts';
 import { loadEnv } from '../../../src/config/env.ts';
 import { createLogger } from '../../../src/logger.ts';
-import { createDingtalkCallbackCrypto, dingtalkRobotSign } from '../../../src/platforms/dingtalk/crypto.ts';
+import { createDingtalkCallbackCrypto, dingtalkRobotSign, ROBOT_SIGN_WINDOW_MS } from '../../../src/platforms/dingtalk/crypto.ts';
 import { createDingtalkPlatform } from '../../../src/platforms/dingtalk/index.ts';
+import { ROBOT_SIGN_COLLECTION } from '../../../src/platforms/dingtalk/robot-signs.ts';
 import type { PlatformModule } from '../../../src/platforms/module.ts';
+import type { DocStore } from '../../../src/ports/doc-store.ts';
+import type { InboundSink } from '../../../src/ports/messenger.ts';
 import { systemClock } from '../../../src/ports/clock.ts';
 import { FAKE_APP, FakeDingtalk, RecordingSink, robotMessageData } from '../../fakes/dingtalk.ts';
 
 const CALLBACK = { token: 'tierbot-callback-token', aesKey: 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7' };
 
-let fake: FakeDingtalk;
-let sink: RecordingSink;
-let mod: PlatformModule;
-let server: Server;
-let base: string;
+/** One tierbot instance in webhook mode, listening on loopback. */
+interface Instance {
+  mod: PlatformModule;
+  base: string;
+  close(): Promise<void>;
+}
 
-beforeEach(async () => {
-  fake = await new FakeDingtalk().start();
-  sink = new RecordingSink();
-  const env = loadEnv({
+function webhookEnv() {
+  return loadEnv({
     LOG_LEVEL: 'silent',
     DINGTALK_MODE: 'webhook',
     DINGTALK_CLIENT_ID: FAKE_APP.clientId,
@@ -34,17 +39,39 @@ beforeEach(async () => {
     DINGTALK_CALLBACK_AES_KEY: CALLBACK.aesKey,
     PLATFORM_TIMEOUT_MS: '1000',
   });
-  mod = createDingtalkPlatform({ env, sink, clock: systemClock, log: createLogger('silent') });
+}
+
+async function startInstance(sink: InboundSink, docs: DocStore): Promise<Instance> {
+  const mod = createDingtalkPlatform({ env: webhookEnv(), sink, clock: systemClock, log: createLogger('silent'), docs });
   expect(mod.start).toBeUndefined();
-  const app = new Koa().use(mod.routes!.routes());
-  server = app.listen(0, '127.0.0.1');
+  const server: Server = new Koa().use(mod.routes!.routes()).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    mod,
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      await mod.stop?.();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+let fake: FakeDingtalk;
+let sink: RecordingSink;
+let docs: MemoryDocStore;
+let instance: Instance;
+const extra: Instance[] = [];
+
+beforeEach(async () => {
+  fake = await new FakeDingtalk().start();
+  sink = new RecordingSink();
+  docs = new MemoryDocStore();
+  instance = await startInstance(sink, docs);
 });
 
 afterEach(async () => {
-  await mod.stop?.();
-  await new Promise((resolve) => server.close(resolve));
+  for (const i of extra.splice(0)) await i.close();
+  await instance.close();
   await fake.close();
 });
 
@@ -57,9 +84,9 @@ function encrypted(event: object, opts: { ts?: number; ownerKey?: string; token?
   return { query: `signature=${signature}&timestamp=${timestamp}&nonce=nonce123`, body: JSON.stringify({ encrypt }) };
 }
 
-async function post(query: string, body: string, headers: Record<string, string> = {}) {
+async function post(query: string, body: string, headers: Record<string, string> = {}, to: Instance = instance) {
   const started = Date.now();
-  const res = await fetch(`${base}/webhooks/dingtalk${query ? `?${query}` : ''}`, {
+  const res = await fetch(`${to.base}/webhooks/dingtalk${query ? `?${query}` : ''}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
@@ -67,6 +94,8 @@ async function post(query: string, body: string, headers: Record<string, string>
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, ms: Date.now() - started };
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const ours = createDingtalkCallbackCrypto({ ...CALLBACK, clientId: FAKE_APP.clientId });
 
@@ -155,23 +184,105 @@ describe('DingTalk HTTP callbacks: robot outgoing messages (timestamp + sign hea
     expect(fake.sessionReplies[0].body).toEqual({ msgtype: 'text', text: { content: '该申请已被王五通过' } });
   });
 
-  it('bad sign 401, stale 403, another robot 403, malformed 400 — nothing reaches the sink', async () => {
+  it('bad sign 401, stale 403 (past 5 min, though within DingTalk’s hour), another robot 403, malformed 400 — nothing reaches the sink, nothing is claimed', async () => {
     const data = robotMessageData({ text: 'help', userId: 'rep01' });
     const body = JSON.stringify(data);
-    const stale = Date.now() - 3_600_001;
     const cases: [string, Record<string, string>, number][] = [
       [body, signed(Date.now(), 'wrong-secret'), 401],
       [body, { timestamp: String(Date.now()), sign: '' }, 401],
-      [body, signed(stale), 403],
+      [body, signed(Date.now() - ROBOT_SIGN_WINDOW_MS - 1000), 403],
+      [body, signed(Date.now() - 30 * 60_000), 403],
+      [body, signed(Date.now() + ROBOT_SIGN_WINDOW_MS + 1000), 403],
       [JSON.stringify({ ...data, robotCode: 'dingOTHERROBOT' }), signed(), 403],
       ['{not json', signed(), 400],
       [JSON.stringify({ msgtype: 'text' }), signed(), 400],
       [body, { timestamp: 'yesterday', sign: dingtalkRobotSign('yesterday', FAKE_APP.clientSecret) }, 400],
     ];
     for (const [b, headers, status] of cases) expect((await post('', b, headers)).status).toBe(status);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     expect(sink.messages).toHaveLength(0);
+    expect(await docs.count(ROBOT_SIGN_COLLECTION, {})).toBe(0);
     expect((await post('', body, signed())).status).toBe(200);
     await fake.waitFor(() => sink.messages.length === 1);
+  });
+});
+
+describe('DingTalk HTTP callbacks: each robot (timestamp, sign) pair is accepted once', () => {
+  it('webhook mode does not start without the shared store the claims live in', () => {
+    expect(() => createDingtalkPlatform({ env: webhookEnv(), sink, clock: systemClock, log: createLogger('silent') })).toThrow(/document store/);
+  });
+
+
+  // The robot's sign covers the timestamp only; one captured pair once carried a forged body and sender.
+  const pairAt = (ts = Date.now()) => ({ timestamp: String(ts), sign: dingtalkRobotSign(String(ts), FAKE_APP.clientSecret) });
+  const forgedApproval = () =>
+    robotMessageData({ text: '通过 /tb score.approve ar_1', userId: 'mgr1', msgId: 'msgFORGED==', sessionWebhook: `${fake.url}/robot/sendBySession?session=forged` });
+
+  it('the original delivery works; the pair replayed with another body and sender is refused 403 and reaches nothing', async () => {
+    const pair = pairAt();
+    // a malformed request under the pair does not use it up
+    expect((await post('', '{not json', pair)).status).toBe(400);
+    const original = robotMessageData({ text: 'help', userId: 'rep01', msgId: 'msgORIG==' });
+    expect((await post('', JSON.stringify(original), pair)).status).toBe(200);
+    await fake.waitFor(() => sink.messages.length === 1);
+
+    const res = await post('', JSON.stringify(forgedApproval()), pair);
+    expect(res).toMatchObject({ status: 403, body: { error: { code: 'replayed' } } });
+    // the very same request again is refused too (its msgId would be deduped anyway)
+    expect((await post('', JSON.stringify(original), pair)).status).toBe(403);
+    await sleep(50);
+    expect(sink.actions).toHaveLength(0);
+    expect(fake.sessionReplies).toHaveLength(0);
+    expect(sink.messages.map((m) => m.eventId)).toEqual(['msgORIG==']);
+  });
+
+  it('two instances sharing one store accept a pair once between them', async () => {
+    const sinkB = new RecordingSink();
+    const b = await startInstance(sinkB, docs);
+    extra.push(b);
+    const pair = pairAt();
+    const original = robotMessageData({ text: 'help', userId: 'rep01' });
+    const [ra, rb] = await Promise.all([post('', JSON.stringify(original), pair), post('', JSON.stringify(forgedApproval()), pair, b)]);
+    expect([ra.status, rb.status].sort()).toEqual([200, 403]);
+    await sleep(50);
+    const reached = [...sink.messages, ...sink.actions, ...sinkB.messages, ...sinkB.actions];
+    expect(reached).toHaveLength(1);
+    // the other instance still takes fresh pairs
+    const before = sinkB.messages.length;
+    expect((await post('', JSON.stringify(robotMessageData({ text: 'help', userId: 'rep01' })), pairAt(Number(pair.timestamp) + 1), b)).status).toBe(200);
+    await fake.waitFor(() => sinkB.messages.length === before + 1);
+  });
+});
+
+describe('DingTalk HTTP callbacks: event subscription binds the body and dedupes redeliveries', () => {
+  it('the signature covers timestamp, nonce and encrypt: another body under a captured signature is refused 401', async () => {
+    const captured = encrypted({ EventType: 'chat_bot_message', ...robotMessageData({ text: 'help', userId: 'rep01' }) });
+    const other = encrypted({ EventType: 'chat_bot_message', ...robotMessageData({ text: '通过 /tb score.approve ar_1', userId: 'mgr1' }) });
+    const res = await post(captured.query, other.body);
+    expect(res).toMatchObject({ status: 401, body: { error: { code: 'bad_signature' } } });
+    await sleep(50);
+    expect([...sink.messages, ...sink.actions]).toHaveLength(0);
+    expect((await post(captured.query, captured.body)).status).toBe(200);
+    await fake.waitFor(() => sink.messages.length === 1);
+  });
+
+  it('the same delivery twice is answered both times and handled once by the core (event id)', async () => {
+    const store = new MemoryStore();
+    await store.putOrg({ users: [{ id: 'u-zhang', name: '张三', role: 'rep', dingtalk: { userId: 'rep01' } }], teams: [] });
+    const bot = new Bot({ store, docs: store.docs, clock: systemClock, log: createLogger('silent') });
+    const handled: string[] = [];
+    bot.command(['help'], async (ctx) => void handled.push(ctx.event.eventId));
+    const withBot = await startInstance(bot, store.docs);
+    extra.push(withBot);
+
+    const delivery = encrypted({ EventType: 'chat_bot_message', ...robotMessageData({ text: 'help', userId: 'rep01', msgId: 'msgTWICE==' }) });
+    for (let i = 0; i < 2; i++) {
+      const res = await post(delivery.query, delivery.body, {}, withBot);
+      expect(res.status).toBe(200);
+      expectEncryptedSuccess(res.body);
+    }
+    await withBot.mod.stop?.();
+    await bot.idle();
+    expect(handled).toEqual(['msgTWICE==']);
   });
 });
