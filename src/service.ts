@@ -10,10 +10,10 @@ import { Chat } from './chat.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { apiRouter } from './http/api.ts';
 import { workflowRouter } from './http/workflow-api.ts';
-import { bearerAuth, secretsEqual } from './http/auth.ts';
+import { AdminRouter } from './http/auth.ts';
 import { consoleRouter } from './http/console.ts';
 import { errorSink } from './http/errors.ts';
-import { createMetrics, type AppMetrics } from './http/metrics.ts';
+import { createMetrics, metricsAccess, type AppMetrics } from './http/metrics.ts';
 import type { Logger } from './logger.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { Store } from './ports/store.ts';
@@ -140,26 +140,26 @@ function buildApp(s: Services, chat: Chat): Koa {
   open.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok', store: s.store.kind, version: s.version };
   });
-  open.get('/metrics', async (ctx) => {
-    const token = s.env.METRICS_TOKEN;
-    const given = /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
-    if (token && !secretsEqual(given, token)) {
-      ctx.status = 401;
-      ctx.body = { error: { code: 'unauthorized', message: 'wrong metrics token', details: [] } };
-      return;
-    }
+  open.get('/metrics', metricsAccess(s.env), async (ctx) => {
     ctx.type = s.metrics.registry.contentType;
     ctx.body = await s.metrics.registry.metrics();
   });
-  app.use(open.routes()).use(open.allowedMethods());
-  app.use(consoleRouter(s).routes());
-
-  for (const p of chat.platforms) if (p.routes) app.use(p.routes.routes()).use(p.routes.allowedMethods());
-
-  const api = apiRouter(s);
-  const workflows = workflowRouter(s, chat);
-  app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? bearerAuth(s.env.ADMIN_TOKEN)(ctx, next) : next()));
-  app.use(api.routes()).use(api.allowedMethods({ throw: false }));
-  app.use(workflows.routes()).use(workflows.allowedMethods({ throw: false }));
+  mount(app, open);
+  mount(app, consoleRouter(s));
+  for (const p of chat.platforms) if (p.routes) mount(app, p.routes);
+  mount(app, apiRouter(s));
+  mount(app, workflowRouter(s, chat));
   return app;
+}
+
+/**
+ * Deny by default: the bearer check belongs to AdminRouter, so a route under /api on any other router would be
+ * served to anyone. Refuse to start with one (route paths match in any letter case).
+ */
+function mount(app: Koa, router: Router): void {
+  if (!(router instanceof AdminRouter)) {
+    const open = router.stack.find((layer) => typeof layer.path !== 'string' || /^\/api(\/|$)/i.test(layer.path));
+    if (open) throw new Error(`route ${String(open.path)} must be registered on an AdminRouter (the /api bearer check)`);
+  }
+  app.use(router.routes()).use(router.allowedMethods({ throw: false }));
 }

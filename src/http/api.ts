@@ -1,5 +1,4 @@
 // The admin/API routes of SPEC §7 under /api/v1. Thin: parse, validate, call the application, shape the answer.
-import Router from '@koa/router';
 import { z } from 'zod';
 import { customerView } from '../app/customer-view.ts';
 import { NotFound, ValidationFailed } from '../app/errors.ts';
@@ -9,6 +8,7 @@ import { RecomputeBusyError } from '../app/recompute.ts';
 import { atRisk, distribution, movements, pareto, simulate } from '../app/reports.ts';
 import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from '../service.ts';
+import { AdminRouter } from './auth.ts';
 import { readBulk, readDocument } from './body.ts';
 import { HttpError } from './errors.ts';
 
@@ -31,8 +31,8 @@ const listQuery = z.strictObject({
 const recomputeBody = z.strictObject({ asOf: isoInstant.optional() }).default({});
 const simulateBody = z.strictObject({ policy: z.unknown(), asOf: isoInstant.optional() });
 
-export function apiRouter(s: Services): Router {
-  const r = new Router({ prefix: '/api/v1' });
+export function apiRouter(s: Services): AdminRouter {
+  const r = new AdminRouter(s.env.ADMIN_TOKEN);
 
   r.get('/org', async (ctx) => {
     ctx.body = (await s.store.getOrg()) ?? { users: [], teams: [] };

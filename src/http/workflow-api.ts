@@ -1,7 +1,6 @@
 // API routes of the chat workflows: scores, digests, outbox, audit, and the console's act-as endpoints
 // (the console is the embedded messenger: clicks there go through the same Bot handlers).
 import { randomUUID } from 'node:crypto';
-import Router from '@koa/router';
 import { z } from 'zod';
 import type { Card } from '../../cards/model.ts';
 import { render as renderConsole } from '../platforms/console/render.ts';
@@ -11,6 +10,7 @@ import { userById } from '../app/workflows/context.ts';
 import { publicRecipient } from '../app/outbox.ts';
 import type { Chat } from '../chat.ts';
 import type { Services } from '../service.ts';
+import { AdminRouter } from './auth.ts';
 import { readDocument } from './body.ts';
 
 function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
@@ -38,8 +38,8 @@ const consoleAction = z.strictObject({
 });
 const consoleCommand = z.strictObject({ as: actAs, text: z.string().min(1).max(500) });
 
-export function workflowRouter(s: Services, chat: Chat): Router {
-  const r = new Router({ prefix: '/api/v1' });
+export function workflowRouter(s: Services, chat: Chat): AdminRouter {
+  const r = new AdminRouter(s.env.ADMIN_TOKEN);
 
   r.post('/scores', async (ctx) => {
     const body = validate(scoreBody, await readDocument(ctx), 'body');
