@@ -2,7 +2,13 @@
 import { z } from 'zod';
 import type { CustomerInput, Org, OrderInput } from '../ports/store.ts';
 
-const id = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+// MongoDB stores strings as UTF-8, where an unpaired UTF-16 surrogate has no encoding: it would be stored as
+// U+FFFD, silently changing the value (and making distinct ids collide). Every stored string is checked.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+const UNPAIRED_SURROGATE = 'contains an unpaired UTF-16 surrogate (e.g. a lone \\uD800), which cannot be stored';
+const text = () => z.string().refine((s) => !LONE_SURROGATE.test(s), UNPAIRED_SURROGATE);
+
+const id = text().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 export const isoInstant = z
@@ -16,16 +22,16 @@ const yuan = z
   .refine((n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6, 'must have at most 2 decimals')
   .refine((n) => Math.abs(n) < 1e13, 'is too large');
 
-const attributeKey = z.string().min(1).max(100);
-const attributeValue = z.union([z.string().max(1000), z.number().finite(), z.boolean(), z.null()]);
+const attributeKey = text().min(1).max(100);
+const attributeValue = z.union([text().max(1000), z.number().finite(), z.boolean(), z.null()]);
 
 export const customerSchema = z.strictObject({
   id,
-  name: z.string().trim().min(1, 'must not be empty').max(500),
+  name: text().trim().min(1, 'must not be empty').max(500),
   ownerId: id,
   teamId: id.nullable().optional(),
   attributes: z.record(attributeKey, attributeValue).optional(),
-  tags: z.array(z.string().trim().min(1).max(100)).max(100).optional(),
+  tags: z.array(text().trim().min(1).max(100)).max(100).optional(),
 });
 
 export const orderSchema = z.strictObject({
@@ -34,27 +40,27 @@ export const orderSchema = z.strictObject({
   amount: yuan,
   margin: yuan.nullable().optional(),
   occurredAt: isoInstant,
-  status: z.string().trim().max(50).optional(),
+  status: text().trim().max(50).optional(),
 });
 
 const userSchema = z.strictObject({
   id,
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   role: z.enum(['rep', 'manager', 'admin']),
   teamId: id.optional(),
   locale: z.enum(['zh-CN', 'en']).optional(),
-  feishu: z.strictObject({ openId: z.string().min(1).optional(), userId: z.string().min(1).optional() }).optional(),
-  wecom: z.strictObject({ userId: z.string().min(1) }).optional(),
-  dingtalk: z.strictObject({ userId: z.string().min(1) }).optional(),
+  feishu: z.strictObject({ openId: text().min(1).optional(), userId: text().min(1).optional() }).optional(),
+  wecom: z.strictObject({ userId: text().min(1) }).optional(),
+  dingtalk: z.strictObject({ userId: text().min(1) }).optional(),
 });
 
 const teamSchema = z.strictObject({
   id,
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   managerIds: z.array(id).default([]),
-  feishu: z.strictObject({ chatId: z.string().min(1) }).optional(),
-  wecom: z.strictObject({ chatId: z.string().min(1).optional(), webhookKey: z.string().min(1).optional() }).optional(),
-  dingtalk: z.strictObject({ openConversationId: z.string().min(1) }).optional(),
+  feishu: z.strictObject({ chatId: text().min(1) }).optional(),
+  wecom: z.strictObject({ chatId: text().min(1).optional(), webhookKey: text().min(1).optional() }).optional(),
+  dingtalk: z.strictObject({ openConversationId: text().min(1) }).optional(),
 });
 
 export const orgSchema = z.strictObject({ users: z.array(userSchema), teams: z.array(teamSchema) });
@@ -108,8 +114,45 @@ export interface Problem {
   message: string;
 }
 
+/** A path segment as text that is itself storable and printable: lone surrogates are spelled out as \\uXXXX. */
+const pathSegment = (key: PropertyKey) => String(key).replace(/\p{Surrogate}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 export function problemsOf(error: z.ZodError, prefix: (string | number)[] = []): Problem[] {
-  return error.issues.map((i) => ({ path: [...prefix, ...i.path].join('.') || '(root)', message: i.message }));
+  return error.issues.map((i) => ({
+    path: [...prefix, ...i.path].map(pathSegment).join('.') || '(root)',
+    message: i.code === 'invalid_key' ? `key ${i.issues.map((k) => k.message).join('; ')}` : i.message,
+  }));
+}
+
+/**
+ * Every string value or object key in a parsed document that holds a lone surrogate, by path (at most `max`),
+ * for documents whose schema is not ours to change (the policy) or does not look inside every string.
+ * Iterative, with paths built only on a hit: a deeply nested document costs linear time and no stack.
+ */
+export function loneSurrogateProblems(document: unknown, max = 20): Problem[] {
+  interface Node {
+    value: unknown;
+    key: string | null;
+    parent: Node | null;
+  }
+  const pathOf = (node: Node) => {
+    const keys: string[] = [];
+    for (let n: Node | null = node; n && n.key !== null; n = n.parent) keys.push(pathSegment(n.key));
+    return keys.reverse().join('.') || '(root)';
+  };
+  const problems: Problem[] = [];
+  const pending: Node[] = [{ value: document, key: null, parent: null }];
+  while (pending.length > 0 && problems.length < max) {
+    const node = pending.pop()!;
+    if (typeof node.value === 'string') {
+      if (LONE_SURROGATE.test(node.value)) problems.push({ path: pathOf(node), message: UNPAIRED_SURROGATE });
+    } else if (typeof node.value === 'object' && node.value !== null) {
+      const children = Object.entries(node.value).map(([key, value]): Node => ({ value, key, parent: node }));
+      for (const child of children) if (LONE_SURROGATE.test(child.key!)) problems.push({ path: pathOf(child), message: `key ${UNPAIRED_SURROGATE}` });
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
+    }
+  }
+  return problems.slice(0, max);
 }
 
 export function toCustomerInput(c: z.infer<typeof customerSchema>): CustomerInput {

@@ -9,7 +9,7 @@ import { atRisk, distribution, movements, pareto, simulate } from '../app/report
 import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from '../service.ts';
 import { AdminRouter } from './auth.ts';
-import { readBulk, readDocument } from './body.ts';
+import { readBulk, readDocument, readPolicyDocument } from './body.ts';
 import { HttpError } from './errors.ts';
 
 function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
@@ -101,7 +101,7 @@ export function apiRouter(s: Services): AdminRouter {
   });
 
   r.post('/tiering/simulate', async (ctx) => {
-    const body = validate(simulateBody, await readDocument(ctx), 'body');
+    const body = validate(simulateBody, await readPolicyDocument(ctx), 'body');
     const policy = parsePolicy(body.policy);
     if (!policy.ok) throw new ValidationFailed('the policy is invalid', policy.issues.map((i) => ({ ...i, path: `policy.${i.path}` })));
     ctx.body = await simulate(s.store, policy.policy, body.asOf ? Date.parse(body.asOf) : s.clock.now());
@@ -111,7 +111,7 @@ export function apiRouter(s: Services): AdminRouter {
     ctx.body = await s.policies.active();
   });
   r.put('/policy', async (ctx) => {
-    ctx.body = { version: await s.policies.install(await readDocument(ctx)) };
+    ctx.body = { version: await s.policies.install(await readPolicyDocument(ctx)) };
   });
   r.get('/policy/versions', async (ctx) => {
     ctx.body = { items: (await s.store.listPolicies()).sort((a, b) => b.version - a.version) };
