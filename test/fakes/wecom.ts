@@ -1,15 +1,20 @@
-// A fake WeCom (企业微信) for tests: a local HTTP server speaking the real wire format of the APIs tierbot calls
-// (platforms/wecom.md §2, §3, §5, §6), CHECKING what it receives and recording it, plus the platform side of
-// callbacks (encrypted + signed with the independent @wecom/crypto package, posted to the app's receiver).
+// A fake WeCom (企业微信) for tests: a local HTTP server speaking the real wire format of the APIs tierbot calls,
+// CHECKING what it receives and recording it, plus the platform side of callbacks (encrypted + signed with the
+// independent @wecom/crypto package, posted to the app's receiver). Official pages, under
+// https://developer.work.weixin.qq.com/document/path/: 91039 gettoken, 90236 message/send (发送应用消息),
+// 94888 update_template_card, 90248 appchat/send, 91770 group robot, 90312 rate limits.
 //
 // APIs: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, /cgi-bin/message/update_template_card,
 // /cgi-bin/appchat/send (access_token), POST /cgi-bin/webhook/send?key= (group robot).
 // Behaviour kept from the real one: errcode in a 200 answer; tokens expire (42001) or are unknown (40014);
-// per-member 30/min + 1000/hour on message/send with the excess SILENTLY DROPPED (recorded as violations);
-// robot 20/min answered with 45009; enable_duplicate_check drops an identical request JSON; task_id unique per
-// app (42014); response_code issued per interactive send and per click, each usable once within 72 h.
+// per-member 30/min + 1000/hour on message/send with the excess SILENTLY DROPPED (90312; recorded as
+// violations); robot 20/min answered with 45009 (91770); enable_duplicate_check drops a request whose JSON
+// equals one accepted within duplicate_check_interval (90236); task_id unique per app (42014, 90236);
+// response_code issued per interactive send and per click, each usable once within 72 h (94888).
 // Assumptions where the docs are silent (marked "assumed"): the answer to a duplicate-checked send (errcode 0,
-// the first send's msgid, no response_code) and the errcode for a used/unknown response_code (40058).
+// the first send's msgid, no response_code) and the errcode for a used/unknown response_code or an interval
+// over 4 h (40058). Problems marked "tierbot rule" are our own rules, not WeCom's: recorded so every test
+// sees them, but answered as WeCom would (it accepts such requests).
 //
 // Fault injection: `fault(call)` may answer 5xx (before or after doing the work), any errcode (before the
 // work), or never answer (hang; after the work when `after` is set).
@@ -67,7 +72,7 @@ export interface FakeWecomOptions {
   unlicensed?: string[];
   chats?: string[];
   robotKeys?: string[];
-  /** scales WeCom's rate windows (0.01: a minute is 600 ms) */
+  /** scales WeCom's rate windows and duplicate-check intervals (0.01: a minute is 600 ms) */
   timeScale?: number;
 }
 
@@ -344,10 +349,13 @@ export class FakeWecom {
     const problems: string[] = [];
     if (b.agentid !== this.opts.agentId) problems.push(`agentid ${b.agentid} is not the integer ${this.opts.agentId}`);
     if (typeof b.touser !== 'string' || !b.touser) problems.push('touser missing');
+    // 90236: duplicate_check_interval "默认1800s，最大不超过4小时" (the errcode for more is assumed)
+    if (b.duplicate_check_interval !== undefined && !(Number.isInteger(b.duplicate_check_interval) && b.duplicate_check_interval > 0 && b.duplicate_check_interval <= 4 * 3600)) {
+      problems.push(`duplicate_check_interval ${b.duplicate_check_interval} not within 1..14400 s`);
+    }
+    if (b.enable_duplicate_check !== 1) this.problems.push(`message/send: tierbot rule: ${b.msgtype} without enable_duplicate_check: 1`);
     if (b.msgtype === 'template_card') {
       problems.push(...templateCardProblems(b.template_card));
-      if (b.enable_duplicate_check !== 1) problems.push('enable_duplicate_check should be 1 for cards');
-      if (!(b.duplicate_check_interval > 0 && b.duplicate_check_interval <= 4 * 3600)) problems.push('duplicate_check_interval out of range');
     } else if (b.msgtype === 'markdown' || b.msgtype === 'text') {
       const content = b[b.msgtype]?.content;
       if (typeof content !== 'string' || !content) problems.push(`${b.msgtype}.content missing`);
@@ -358,11 +366,13 @@ export class FakeWecom {
       return { errcode: 40058, errmsg: `invalid parameter: ${problems[0]}` };
     }
     const now = Date.now();
-    // duplicate check: an identical request JSON within the interval is dropped (assumed answer: ok, same msgid)
+    // 90236: "开启重复消息检查 … 表示在一定时间间隔内，同样内容（请求json）的消息，不会重复收到；时间间隔可通过
+    // duplicate_check_interval指定，默认1800秒". Same content = the same request JSON (the token is in the URL, so
+    // a retry from a restarted process matches too). Assumed answer: ok with the first send's msgid.
     const dupKey = JSON.stringify(b);
     if (b.enable_duplicate_check === 1) {
       const seen = this.duplicates.get(dupKey);
-      if (seen && now - seen.at < (b.duplicate_check_interval ?? 1800) * 1000) return { errcode: 0, errmsg: 'ok', msgid: seen.msgid };
+      if (seen && now - seen.at < (b.duplicate_check_interval ?? 1800) * 1000 * this.scale) return { errcode: 0, errmsg: 'ok', msgid: seen.msgid };
     }
     const users = String(b.touser).split('|');
     const valid = users.filter((u) => this.opts.users.some((k) => k.toLowerCase() === u.toLowerCase()));

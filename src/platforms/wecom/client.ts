@@ -29,17 +29,19 @@ interface AppMessageBase {
   /** one userid (`|`-separated for several; tierbot always sends to one) */
   touser: string;
   agentid: number;
-  /** 1: WeCom drops an identical request JSON seen within `duplicate_check_interval` seconds */
-  enable_duplicate_check?: 0 | 1;
-  duplicate_check_interval?: number;
+  /** 1: WeCom drops a request whose JSON equals one it took within `duplicate_check_interval` seconds (90236) */
+  enable_duplicate_check: 0 | 1;
+  /** default 1800, at most 4 h (14400) */
+  duplicate_check_interval: number;
 }
 
-export type AppMessage = AppMessageBase &
-  (
-    | { msgtype: 'template_card'; template_card: WecomTemplateCard }
-    | { msgtype: 'markdown'; markdown: { content: string } }
-    | { msgtype: 'text'; text: { content: string } }
-  );
+/** The message types tierbot sends with message/send; all three take the duplicate check (90236). */
+export type AppMessageContent =
+  | { msgtype: 'template_card'; template_card: WecomTemplateCard }
+  | { msgtype: 'markdown'; markdown: { content: string } }
+  | { msgtype: 'text'; text: { content: string } };
+
+export type AppMessage = AppMessageBase & AppMessageContent;
 
 export interface UpdateTemplateCardRequest {
   userids?: string[];

@@ -2,7 +2,8 @@
 // Outbound gate (token cache, per-member limits, refresh-once); failures surface as DeliveryFailure for the outbox.
 //
 // Where a card goes, by Recipient kind:
-// - 'user'  → message/send template_card (interactive cards get a per-send task_id; duplicate check on).
+// - 'user'  → message/send template_card (interactive cards get a per-send task_id; duplicate check on, as on
+//             every message/send, DUPLICATE_CHECK_S).
 // - 'chat'  → appchat/send markdown (appchat takes no template_card; the chat is one the app created).
 // - 'robot' → group-robot webhook markdown (≤ 4096 bytes, 20/min per robot, no token).
 // Only cards sent to a member can be updated in place (update_template_card needs a response_code).
@@ -12,12 +13,23 @@ import type { Card } from '../../../cards/model.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Messenger, Recipient, SentMessage } from '../../ports/messenger.ts';
 import { DeliveryFailure, Outbound, realTimer, TokenCache, type PlatformProfile, type Timer } from '../shared/outbound.ts';
-import type { AppMessage, GetTokenResult, Reply, WecomClient } from './client.ts';
+import type { AppMessage, AppMessageContent, GetTokenResult, Reply, WecomClient } from './client.ts';
 import { wecomProfile, wecomRobotProfile } from './profile.ts';
 import { render, renderMarkdown, WECOM_LIMITS, type WecomTemplateCard } from './render.ts';
 
-/** message/send duplicate check window: WeCom's maximum, 4 h, so any outbox retry of a send is dropped by WeCom. */
-export const DUPLICATE_CHECK_INTERVAL_S = 4 * 3600;
+/**
+ * message/send's duplicate check, in seconds per msgtype. 发送应用消息 (developer.work.weixin.qq.com/document/path/90236):
+ * with `enable_duplicate_check: 1`, a message with the same content (the request JSON) sent again within
+ * `duplicate_check_interval` ("默认1800s，最大不超过4小时") is not received twice; the text, markdown and
+ * template_card parameter tables all list both fields. appchat/send (90248) and the group robot (91770) have none.
+ * - template_card (and markdown, not sent to members today): 4 h, the maximum. Outbox messages: a send whose
+ *   answer was lost (a timeout, or a crash before the outbox recorded it) is retried with the very same JSON
+ *   (task_id comes from the idempotency key), and WeCom drops the copy however late within 4 h the retry comes.
+ *   The cost: the same display-only card (no task_id) to the same person within 4 h is dropped as well.
+ * - text: 60 s. Click feedback (notify) carries nothing per click in its JSON, so a long interval would swallow
+ *   the same warning for a later click; a minute folds a double tap and nothing a person would miss.
+ */
+export const DUPLICATE_CHECK_S: Record<AppMessageContent['msgtype'], number> = { template_card: 4 * 3600, markdown: 4 * 3600, text: 60 };
 /** A response_code is usable once, within 72 h of the send or click that issued it (§3.2). */
 export const RESPONSE_CODE_TTL_MS = 72 * 3600_000;
 /** App-message markdown and text content limit (robot markdown allows 4096). */
@@ -38,6 +50,11 @@ const shortHash = (s: string, n: number) => createHash('sha256').update(s).diges
 export function sendTaskId(renderedTaskId: string, idempotencyKey: string): string {
   const suffix = shortHash(idempotencyKey, 16);
   return `${renderedTaskId.slice(0, WECOM_LIMITS.taskIdBytes - suffix.length - 1)}-${suffix}`;
+}
+
+/** A message/send body to one member, with WeCom's duplicate check on. */
+function appMessage(touser: string, agentid: number, content: AppMessageContent): AppMessage {
+  return { touser, agentid, ...content, enable_duplicate_check: 1, duplicate_check_interval: DUPLICATE_CHECK_S[content.msgtype] };
 }
 
 /** Markdown within `maxBytes`, dropping whole lines before the last one (the link) rather than cutting a tag. */
@@ -192,9 +209,9 @@ export class WecomMessenger implements Messenger {
     }
   }
 
-  /** A short text to a member (the click feedback a card cannot show); no duplicate check, nothing to retry. */
+  /** A short text to a member (the click feedback a card cannot show); not retried, not recorded. */
   async notify(userId: string, text: string): Promise<void> {
-    const message: AppMessage = { touser: userId, agentid: this.agentId, msgtype: 'text', text: { content: clipBytes(text, APP_CONTENT_BYTES) } };
+    const message = appMessage(userId, this.agentId, { msgtype: 'text', text: { content: clipBytes(text, APP_CONTENT_BYTES) } });
     await this.app.call((token) => this.client.sendMessage(token, message), userKey(userId));
   }
 
@@ -207,14 +224,7 @@ export class WecomMessenger implements Messenger {
     const rendered = render(card).template_card;
     const template_card: WecomTemplateCard = 'task_id' in rendered ? { ...rendered, task_id: sendTaskId(rendered.task_id, idempotencyKey) } : rendered;
     const taskId = 'task_id' in template_card ? template_card.task_id : undefined;
-    const message: AppMessage = {
-      touser: userId,
-      agentid: this.agentId,
-      msgtype: 'template_card',
-      template_card,
-      enable_duplicate_check: 1,
-      duplicate_check_interval: DUPLICATE_CHECK_INTERVAL_S,
-    };
+    const message = appMessage(userId, this.agentId, { msgtype: 'template_card', template_card });
     const at = this.clock.now();
     const result = await this.app.call(async (token) => {
       const reply = await this.client.sendMessage(token, message);

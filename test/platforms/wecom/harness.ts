@@ -43,6 +43,8 @@ export interface Harness {
   wecom: WecomPlatformModule;
   /** the receiver's URL: http://127.0.0.1:port/webhooks/wecom */
   callbackUrl: string;
+  /** a second tierbot process on the same app and fake (its own token cache and state), e.g. after a restart */
+  anotherProcess(): WecomPlatformModule;
   close(): Promise<void>;
 }
 
@@ -71,10 +73,12 @@ export async function startHarness(
     ...opts.env,
   });
   const sink = new RecordingSink();
-  const wecom = createWecomPlatform(
-    { env, sink, clock: systemClock, log: createLogger('silent') },
-    { profile: wecomProfile({ timeScale: TIME_SCALE }), robotProfile: wecomRobotProfile({ timeScale: TIME_SCALE }) },
-  );
+  const platform = () =>
+    createWecomPlatform(
+      { env, sink, clock: systemClock, log: createLogger('silent') },
+      { profile: wecomProfile({ timeScale: TIME_SCALE }), robotProfile: wecomRobotProfile({ timeScale: TIME_SCALE }) },
+    );
+  const wecom = platform();
   const app = new Koa().use(wecom.routes!.routes());
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -85,6 +89,7 @@ export async function startHarness(
     sink,
     wecom,
     callbackUrl,
+    anotherProcess: platform,
     async close() {
       await wecom.idle();
       server.closeAllConnections();

@@ -2,9 +2,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Recipient } from '../../../src/ports/messenger.ts';
 import { DeliveryFailure } from '../../../src/platforms/shared/outbound.ts';
-import { DUPLICATE_CHECK_INTERVAL_S, sendTaskId } from '../../../src/platforms/wecom/messenger.ts';
+import { DUPLICATE_CHECK_S, sendTaskId } from '../../../src/platforms/wecom/messenger.ts';
 import { decodeKey } from '../../../src/platforms/wecom/render.ts';
-import { approvalCard, digestCard, type Harness, noticeCard, scoreFormCard, startHarness } from './harness.ts';
+import { approvalCard, digestCard, type Harness, noticeCard, scoreFormCard, startHarness, TIME_SCALE } from './harness.ts';
 
 const user = (id: string): Recipient => ({ platform: 'wecom', kind: 'user', id });
 let h: Harness;
@@ -30,7 +30,7 @@ describe('WeCom messenger: sending', () => {
     const [d] = h.fake.delivered;
     expect(d).toMatchObject({ via: 'app', to: 'lisi', msgtype: 'template_card' });
     const body = d.body;
-    expect(body).toMatchObject({ touser: 'LiSi', agentid: 1000002, enable_duplicate_check: 1, duplicate_check_interval: DUPLICATE_CHECK_INTERVAL_S });
+    expect(body).toMatchObject({ touser: 'LiSi', agentid: 1000002, enable_duplicate_check: 1, duplicate_check_interval: 4 * 3600 });
     const tc = body.template_card;
     expect(tc.card_type).toBe('button_interaction');
     expect(tc.task_id).toMatch(/^tb-ar-ref1-[A-Za-z0-9_-]{16}$/);
@@ -182,6 +182,37 @@ describe('WeCom messenger: failures', () => {
     expect(Date.now() - started).toBeLessThan(2000); // PLATFORM_TIMEOUT_MS = 300
     await h.wecom.messenger.send(user('LiSi'), noticeCard('once'), 'k-once');
     expect(h.fake.deliveredTo('LiSi')).toHaveLength(1);
+  });
+
+  it('a send WeCom accepted just before the process died is sent again after the restart and reaches the member once', async () => {
+    h = await startHarness();
+    // the first process: WeCom takes both cards, then the process dies before the outbox records them
+    const first = h.wecom.messenger;
+    await first.send(user('LiSi'), noticeCard('crash'), 'k-crash-notice');
+    await first.send(user('LiSi'), approvalCard('refCrash'), 'k-crash-approval');
+    // the restarted process (new token, nothing in memory) finds them unsent and sends them again
+    const second = h.anotherProcess().messenger;
+    const notice = await second.send(user('LiSi'), noticeCard('crash'), 'k-crash-notice');
+    const approval = await second.send(user('LiSi'), approvalCard('refCrash'), 'k-crash-approval');
+    expect(h.fake.tokenCalls).toBe(2);
+    expect(h.fake.deliveredTo('LiSi').map((d) => d.body.template_card.card_type)).toEqual(['text_notice', 'button_interaction']);
+    // both count as sent, with the first delivery's msgid; the approval card keeps its task_id for updates
+    expect(notice.meta!.msgid).toBe(h.fake.deliveredTo('LiSi')[0].msgid);
+    expect(approval.meta!.taskId).toBe(sendTaskId('tb-ar-refCrash', 'k-crash-approval'));
+    expect(h.fake.problems).toEqual([]);
+  });
+
+  it('click feedback text uses a one-minute duplicate check: a double tap gives one text, a later click another', async () => {
+    h = await startHarness();
+    expect(DUPLICATE_CHECK_S).toEqual({ template_card: 14_400, markdown: 14_400, text: 60 });
+    await h.wecom.messenger.notify('LiSi', '卡片已过期');
+    await h.wecom.messenger.notify('LiSi', '卡片已过期');
+    expect(h.fake.deliveredTo('LiSi')).toHaveLength(1);
+    expect(h.fake.deliveredTo('LiSi')[0].body).toMatchObject({ msgtype: 'text', enable_duplicate_check: 1, duplicate_check_interval: 60 });
+    await new Promise((r) => setTimeout(r, 60 * 1000 * TIME_SCALE + 100)); // a (scaled) minute later
+    await h.wecom.messenger.notify('LiSi', '卡片已过期');
+    expect(h.fake.deliveredTo('LiSi')).toHaveLength(2);
+    expect(h.fake.problems).toEqual([]);
   });
 
   it('an interactive send whose answer was lost counts as sent when WeCom says its task_id exists (42014)', async () => {
