@@ -63,7 +63,7 @@ export function requestBlocks(r: ScoreRequest, locale: Locale, timezone?: string
   if (r.tier !== undefined) fields.push({ label: t(locale, 'f.tier'), value: tierText(locale, r.tier) });
   const blocks: Block[] = [{ type: 'fields', fields }];
   if (r.comment && r.comment.trim()) {
-    blocks.push({ type: 'text', text: t(locale, 'approval.comment', { comment: commentText(r.comment) }) });
+    blocks.push({ type: 'text', text: [{ strong: t(locale, 'approval.comment') }, locale === 'en' ? ' ' : '', commentText(r.comment)] });
   }
   return blocks;
 }

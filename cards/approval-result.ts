@@ -12,7 +12,7 @@ import {
   when,
 } from './common.ts';
 import { requestActions, requestBlocks, requestTotal, type ScoreRequest } from './approval-request.ts';
-import { clip, formatNumber, mdEscape } from './format.ts';
+import { clip, formatNumber } from './format.ts';
 import { rejectReasonLabel, t } from './i18n.ts';
 import { type Block, type Card, DEFAULT_LOCALE, type Field, type Locale, REJECT_REASONS, type Tone } from './model.ts';
 
@@ -55,7 +55,7 @@ export function approvalResult(data: ApprovalResultData, locale: Locale = DEFAUL
       : t(locale, 'result.expiredNoDays');
   } else {
     status = t(locale, 'result.decided', {
-      who: mdEscape(personName(data.decidedBy)),
+      who: personName(data.decidedBy),
       when: when(data.decidedAt, tz),
       outcome: outcomeText,
     });

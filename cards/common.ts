@@ -1,6 +1,6 @@
 // Inputs and text pieces shared by several card builders.
 import type { ConditionTrace, Explanation, RiskReason } from '../src/domain/types.ts';
-import { clip, formatDateTime, formatNumber, formatWeight, formatYuan, mdEscape } from './format.ts';
+import { clip, formatDateTime, formatNumber, formatWeight, formatYuan } from './format.ts';
 import { metricLabel, MONEY_METRICS, opLabel, reasonLabel, t, tierLabel } from './i18n.ts';
 import type { CallbackAction, Locale } from './model.ts';
 
@@ -236,9 +236,9 @@ function formatDeltaSigned(n: number): string {
   return r > 0 ? '+' + s : r === 0 ? '±0' : s;
 }
 
-/** A comment for a text block: escaped, clipped. */
+/** A comment as shown on a card: trimmed, clipped. */
 export function commentText(comment: string): string {
-  return mdEscape(clip(comment.trim(), MAX_COMMENT));
+  return clip(comment.trim(), MAX_COMMENT);
 }
 
 export function callback(

@@ -17,7 +17,7 @@ import {
   when,
 } from './common.ts';
 import { riskTone } from './churn-alert.ts';
-import { formatDate, formatNumber, mdEscape } from './format.ts';
+import { formatDate, formatNumber } from './format.ts';
 import { dimensionLabel, lifecycleLabel, metricLabel, riskLabel, t } from './i18n.ts';
 import { type Block, type Card, DEFAULT_LOCALE, type Field, type Locale } from './model.ts';
 
@@ -97,8 +97,8 @@ export function customerProfile(data: CustomerProfileData, locale: Locale = DEFA
     blocks.push({
       type: 'text',
       text: t(locale, 'profile.scoreLine', {
-        points: mdEscape(points),
-        who: mdEscape(personName(data.score.approvedBy)),
+        points,
+        who: personName(data.score.approvedBy),
         when: when(data.score.approvedAt, tz),
       }),
     });

@@ -1,4 +1,5 @@
-// Small pure helpers shared by card builders and renderers: clipping, escaping, numbers, dates.
+// Small pure helpers shared by card builders and renderers: clipping, numbers, dates. (Escaping for a
+// platform's markdown is the renderers' job: src/platforms/shared/markdown.ts.)
 import { createHash } from 'node:crypto';
 import { type Card, callbackActions, kindCode, type Locale } from './model.ts';
 
@@ -70,47 +71,9 @@ function isWide(cp: string): boolean {
 /** Han characters (used by tests and by `hasChinese`). */
 export const HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]/u;
 
-/**
- * Neutralise characters that markdown dialects on the three platforms interpret, so that data
- * (customer names, comments) shows as typed and cannot inject links, mentions or formatting.
- * Replaced by look-alike full-width characters (`<` only where it could open a tag, `>` only at the
- * start, so "12 < 30" stays readable); line breaks become spaces.
- */
-export function mdEscape(s: string): string {
-  return s
-    .replace(/\r?\n/g, ' ')
-    .replace(/[*_`[\]~#|\\]|<(?=[A-Za-z/!?])|^>/g, (ch) => MD_LOOKALIKE[ch] ?? ch);
-}
-const MD_LOOKALIKE: Record<string, string> = {
-  '*': '＊',
-  _: '＿',
-  '`': 'ˋ',
-  '[': '［',
-  ']': '］',
-  '<': '＜',
-  '>': '＞',
-  '~': '～',
-  '#': '＃',
-  '|': '｜',
-  '\\': '＼',
-};
-
 /** Label separator: "：" in Chinese, ": " in English. */
 export function colon(locale: Locale): string {
   return locale === 'zh-CN' ? '：' : ': ';
-}
-
-/**
- * Light escaping for text the user must be able to copy exactly (chat commands): only what could
- * start a tag or a link is replaced; `_`, `-`, `=` stay as they are.
- */
-export function commandEscape(s: string): string {
-  return s.replace(/[<>[\]`]/g, (ch) => MD_LOOKALIKE[ch] ?? ch).replace(/\r?\n/g, ' ');
-}
-
-/** Remove the `**bold**` convention of text blocks (for plain-text targets). */
-export function stripBold(s: string): string {
-  return s.replace(/\*\*/g, '');
 }
 
 function group(intPart: string): string {

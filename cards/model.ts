@@ -1,6 +1,8 @@
 // The platform-neutral card model (SPEC §5). Card builders in this folder produce a `Card`;
 // one renderer per platform (src/platforms/<platform>/render.ts) turns it into that platform's payload.
 // Keep this as small as the seven card kinds need: renderers must handle every variant below.
+// Every string in a card is plain text (data as typed, never markup); each renderer escapes it once for
+// its platform's markdown dialect (src/platforms/shared/markdown.ts).
 
 export type Locale = 'zh-CN' | 'en';
 export const DEFAULT_LOCALE: Locale = 'zh-CN';
@@ -94,6 +96,20 @@ export interface LinkAction {
 
 export type Action = CallbackAction | LinkAction;
 
+/**
+ * Inline text of a paragraph. Every string is plain text, shown as typed: renderers escape it for their
+ * platform's markdown, so a name cannot become a mention, a link or formatting. `strong` is bold; `code`
+ * is text the reader copies exactly (a chat command or an id).
+ */
+export type Span = string | { strong: string } | { code: string };
+export type Inline = string | Span[];
+
+/** The words of inline text, without its bold/code marks (for plain-text targets). */
+export function plainText(text: Inline): string {
+  if (typeof text === 'string') return text;
+  return text.map((s) => (typeof s === 'string' ? s : 'strong' in s ? s.strong : s.code)).join('');
+}
+
 /** A label/value pair. Both are plain text (renderers escape them for markdown). */
 export interface Field {
   label: string;
@@ -104,8 +120,8 @@ export interface Field {
 export type Block =
   /** label/value pairs, shown as a grid where the platform can */
   | { type: 'fields'; fields: Field[] }
-  /** a paragraph; markdown-ish: `**bold**` and line breaks only, data already escaped with `mdEscape` */
-  | { type: 'text'; text: string; tone?: Tone }
+  /** a paragraph of plain text (a line break in it shows as a space), optionally with bold/code spans */
+  | { type: 'text'; text: Inline; tone?: Tone }
   /** plain-text items; `total` > items.length means renderers add an "N more" line */
   | { type: 'list'; title?: string; items: string[]; total?: number }
   /** a monthly series (12 points), e.g. spend per month; `labels` are 'YYYY-MM' */

@@ -1,7 +1,7 @@
 // How actions travel on each platform, and how cards are identified.
 import { describe, expect, it } from 'vitest';
 import { approvalRequest } from '../../cards/approval-request.ts';
-import { clip, clipBytes, formatDateTime, formatYuan, instanceKey, mdEscape, sparkline } from '../../cards/format.ts';
+import { clip, clipBytes, formatDateTime, formatYuan, instanceKey, sparkline } from '../../cards/format.ts';
 import type { ActionPayload } from '../../cards/model.ts';
 import { formatCommand, parseCommand } from '../../src/platforms/dingtalk/render.ts';
 import { decodeKey, encodeKey, render as renderWecom } from '../../src/platforms/wecom/render.ts';
@@ -82,6 +82,5 @@ describe('formatting helpers', () => {
     expect(Buffer.byteLength(clipBytes('上海华东精密机械有限公司', 10))).toBeLessThanOrEqual(10);
     expect(sparkline([0, 50, 100])).toBe('▁▅█');
     expect(sparkline([3, 3])).toBe('▄▄');
-    expect(mdEscape('a*b [x](y) <at id=1> 3 < 4')).toBe('a＊b ［x］(y) ＜at id=1> 3 < 4');
   });
 });

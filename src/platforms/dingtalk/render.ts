@@ -33,16 +33,19 @@
 //    - a card with only links (digest) → `sampleActionCard` (1 button) or `sampleActionCard2..5`
 //      (button titles ≤ 20 characters, URLs ≤ 500); otherwise `sampleMarkdown`.
 //    msgParam stays ≤ 15,000 bytes (body lines are dropped from the end, the actions stay).
+//
+// Escaping: every card string put into markdown (robot text, the card's `markdown` parameter) goes through
+// `md` (the DingTalk dialect), commands and ids through `cmd`, exactly once; card parameters other than
+// `markdown` are plain strings and take card strings as they are (bind them to text, not markdown, in the
+// template). No message sets DingTalk's `at` parameter, so `@…` in data never mentions anyone.
 import {
   byteLength,
   clip,
   clipBytes,
   colon,
-  commandEscape,
   formatNumber,
   formatYuan,
   instanceKey,
-  mdEscape,
   sparkline,
 } from '../../../cards/format.ts';
 import { moreText, t } from '../../../cards/i18n.ts';
@@ -56,6 +59,12 @@ import {
   type LinkAction,
   POINT_STEPS,
 } from '../../../cards/model.ts';
+import { codeSpan, DINGTALK, escapeText, inlineMarkdown, linkTarget } from '../shared/markdown.ts';
+
+/** Plain text → DingTalk markdown. */
+const md = (text: string) => escapeText(DINGTALK, text);
+/** A command or id the reader copies exactly. */
+const cmd = (text: string) => codeSpan(DINGTALK, text);
 
 export const DINGTALK_LIMITS = {
   msgParamBytes: 15000,
@@ -125,7 +134,7 @@ export function parseCommand(text: string): (ActionPayload & { text?: string }) 
 
 function commandLink(label: string, p: ActionPayload): string {
   const content = encodeURIComponent(formatCommand(p, label));
-  return `[${mdEscape(label)}](dtmd://dingtalkclient/sendMessage?content=${content})`;
+  return `[${md(label)}](dtmd://dingtalkclient/sendMessage?content=${content})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,46 +149,46 @@ function markdownBlock(b: Block, locale: Card['locale']): string {
     case 'fields':
       return b.fields
         .map((f) => {
-          const v = mdEscape(f.value);
+          const v = md(f.value);
           const c = f.tone ? COLOR[f.tone] : null;
-          return `**${mdEscape(f.label)}**${sep}${c ? `<font color=${c}>${v}</font>` : v}`;
+          return `**${md(f.label)}**${sep}${c ? `<font color=${c}>${v}</font>` : v}`;
         })
         .join('  \n');
     case 'text':
-      return b.text.replace(/\n/g, '  \n');
+      return inlineMarkdown(DINGTALK, b.text);
     case 'list':
       return [
-        ...(b.title ? [`**${mdEscape(b.title)}**`, ''] : []),
-        ...b.items.map((i) => `- ${mdEscape(i)}`),
-        ...(more ? ['', mdEscape(more)] : []),
+        ...(b.title ? [`**${md(b.title)}**`, ''] : []),
+        ...b.items.map((i) => `- ${md(i)}`),
+        ...(more ? ['', md(more)] : []),
       ].join('\n');
     case 'table': {
       const ranked = b.columns[0] === '#';
       return [
-        ...(b.title ? [`**${mdEscape(b.title)}**`, ''] : []),
+        ...(b.title ? [`**${md(b.title)}**`, ''] : []),
         ...b.rows.map((r) => {
-          const c = r.map(mdEscape);
+          const c = r.map(md);
           return ranked ? `${c[0]}. **${c[1]}** · ${c.slice(2).join(' · ')}` : `- ${c.join(' · ')}`;
         }),
-        ...(more ? ['', mdEscape(more)] : []),
+        ...(more ? ['', md(more)] : []),
       ].join('\n');
     }
     case 'trend': {
       const last = b.values[b.values.length - 1];
       const unit = (n: number) => (b.unit === 'yuan' ? formatYuan(n) : formatNumber(n));
-      return `**${mdEscape(b.title)}**  \n${sparkline(b.values)}  \n${mdEscape(b.labels[0] ?? '')} – ${mdEscape(b.labels[b.labels.length - 1] ?? '')}${last !== undefined ? ` · ${unit(last)}` : ''}`;
+      return `**${md(b.title)}**  \n${sparkline(b.values)}  \n${md(b.labels[0] ?? '')} – ${md(b.labels[b.labels.length - 1] ?? '')}${last !== undefined ? ` · ${unit(last)}` : ''}`;
     }
   }
 }
 
 function headMarkdown(card: Card): string[] {
-  const out = [`### ${mdEscape(card.title)}`];
-  if (card.subtitle) out.push(`**${mdEscape(card.subtitle)}**`);
+  const out = [`### ${md(card.title)}`];
+  if (card.subtitle) out.push(`**${md(card.subtitle)}**`);
   return out;
 }
 
 function actionMarkdown(card: Card): string[] {
-  if (card.closed) return [`**${mdEscape(card.closed.text)}**`];
+  if (card.closed) return [`**${md(card.closed.text)}**`];
   const out: string[] = [];
   const callbacks = card.actions.filter((a): a is CallbackAction => a.type === 'callback');
   if (callbacks.length) {
@@ -188,16 +197,16 @@ function actionMarkdown(card: Card): string[] {
     if (plain.length) out.push(plain.map((a) => commandLink(a.label, { k: a.key, r: a.ref })).join(' · '));
     for (const a of callbacks) {
       if (a.options && a.options.length) {
-        out.push(`${mdEscape(a.label)}${colon(card.locale)}` + a.options.map((o) => commandLink(o.label, { k: a.key, r: a.ref, v: o.value })).join(' · '));
+        out.push(`${md(a.label)}${colon(card.locale)}` + a.options.map((o) => commandLink(o.label, { k: a.key, r: a.ref, v: o.value })).join(' · '));
       } else if (a.needsReason) {
         out.push(
-          `${mdEscape(a.label)}${colon(card.locale)}` +
+          `${md(a.label)}${colon(card.locale)}` +
             a.needsReason.presets
               .filter((o) => o.value !== 'other')
               .map((o) => commandLink(o.label, { k: a.key, r: a.ref, v: o.value }))
               .join(' · '),
         );
-        out.push(commandEscape(t(card.locale, 'dt.rejectOther', { command: formatCommand({ k: a.key, r: a.ref, v: 'other' }) })));
+        out.push(cmd(t(card.locale, 'dt.rejectOther', { command: formatCommand({ k: a.key, r: a.ref, v: 'other' }) })));
       }
     }
   }
@@ -211,14 +220,14 @@ function formMarkdown(card: Card): string[] {
   for (const f of form.fields) {
     if (f.kind !== 'points') continue;
     const sep = colon(card.locale);
-    out.push(`- **${mdEscape(f.label)}** · ${commandEscape(f.name)}${f.hint ? `${sep}${mdEscape(f.hint)}` : ''}`);
+    out.push(`- **${md(f.label)}** · ${cmd(f.name)}${f.hint ? `${sep}${md(f.hint)}` : ''}`);
   }
-  out.push('', t(card.locale, 'score.commandIntro'), '', `> ${commandEscape(form.commandExample)}`);
+  out.push('', t(card.locale, 'score.commandIntro'), '', `> ${cmd(form.commandExample)}`);
   return [out.join('\n')];
 }
 
 function linkMarkdown(links: LinkAction[]): string[] {
-  return links.length ? [links.map((l) => `[${mdEscape(l.label)}](${l.url})`).join(' · ')] : [];
+  return links.length ? [links.map((l) => `[${md(l.label)}](${linkTarget(l.url)})`).join(' · ')] : [];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,9 +13,11 @@
 //   number input and a select cannot be mistyped; a multi-line `input` for the comment; a submit button
 //   (`form_action_type: 'submit'`). Values arrive in `action.form_value` keyed by field name.
 // - A `closed` card (decided request updated in place) shows its status instead of buttons.
+// - Escaping: every card string put into `markdown` content goes through `md` (the Feishu dialect: HTML
+//   entities) exactly once; `plain_text` fields (header, summary, buttons, inputs, options) take it as is.
 // - Budget: ≤ 200 components and a request body ≤ 30 KB; markdown is clipped further if a card ever
 //   came close (builders already cap names, comments and rows).
-import { clip, mdEscape } from '../../../cards/format.ts';
+import { clip } from '../../../cards/format.ts';
 import { moreText, t } from '../../../cards/i18n.ts';
 import {
   type ActionPayload,
@@ -29,6 +31,7 @@ import {
   POINT_STEPS,
   type Tone,
 } from '../../../cards/model.ts';
+import { escapeText, FEISHU, inlineMarkdown } from '../shared/markdown.ts';
 
 export const FEISHU_LIMITS = {
   /** message request body (im/v1/messages), bytes */
@@ -61,7 +64,9 @@ const FONT: Record<Tone, string | null> = { info: null, success: 'green', warnin
 const BUTTON_TYPE = { primary: 'primary', danger: 'danger', default: 'default' } as const;
 
 const pt = (content: string) => ({ tag: 'plain_text', content });
-const md = (content: string): FeishuElement => ({ tag: 'markdown', content });
+/** Plain text → Feishu markdown. */
+const md = (text: string) => escapeText(FEISHU, text);
+const markdown = (content: string): FeishuElement => ({ tag: 'markdown', content });
 
 function colored(text: string, tone: Tone | undefined): string {
   const c = tone ? FONT[tone] : null;
@@ -81,7 +86,7 @@ function fieldsElements(fields: Field[]): FeishuElement[] {
         tag: 'column',
         width: 'weighted',
         weight: 1,
-        elements: [md(`**${mdEscape(f.label)}**\n${colored(mdEscape(f.value), f.tone)}`)],
+        elements: [markdown(`**${md(f.label)}**\n${colored(md(f.value), f.tone)}`)],
       })),
     });
   }
@@ -94,29 +99,29 @@ function blockElements(b: Block, locale: Locale): FeishuElement[] {
     case 'fields':
       return fieldsElements(b.fields);
     case 'text':
-      return [md(colored(b.text, b.tone))];
+      return [markdown(colored(inlineMarkdown(FEISHU, b.text), b.tone))];
     case 'list': {
       const lines: string[] = [];
-      if (b.title) lines.push(`**${mdEscape(b.title)}**`);
-      for (const item of b.items) lines.push(`- ${mdEscape(item)}`);
-      if (more) lines.push(grey(mdEscape(more)));
-      return [md(lines.join('\n'))];
+      if (b.title) lines.push(`**${md(b.title)}**`);
+      for (const item of b.items) lines.push(`- ${md(item)}`);
+      if (more) lines.push(grey(md(more)));
+      return [markdown(lines.join('\n'))];
     }
     case 'table': {
       const lines: string[] = [];
-      if (b.title) lines.push(`**${mdEscape(b.title)}**`);
+      if (b.title) lines.push(`**${md(b.title)}**`);
       const ranked = b.columns[0] === '#';
-      lines.push(grey((ranked ? b.columns.slice(1) : b.columns).map(mdEscape).join(' · ')));
+      lines.push(grey((ranked ? b.columns.slice(1) : b.columns).map(md).join(' · ')));
       for (const row of b.rows) {
-        const cells = row.map(mdEscape);
+        const cells = row.map(md);
         lines.push(ranked ? `${cells[0]}. **${cells[1]}** · ${cells.slice(2).join(' · ')}` : cells.join(' · '));
       }
-      if (more) lines.push(grey(mdEscape(more)));
-      return [md(lines.join('\n'))];
+      if (more) lines.push(grey(md(more)));
+      return [markdown(lines.join('\n'))];
     }
     case 'trend':
       return [
-        md(`**${mdEscape(b.title)}**`),
+        markdown(`**${md(b.title)}**`),
         {
           tag: 'chart',
           aspect_ratio: '16:9',
@@ -177,7 +182,7 @@ function buttonRow(buttons: FeishuElement[]): FeishuElement {
 }
 
 function actionElements(card: Card, counter: { n: number }): FeishuElement[] {
-  if (card.closed) return [md(grey(`**${mdEscape(card.closed.text)}**`))];
+  if (card.closed) return [markdown(grey(`**${md(card.closed.text)}**`))];
   const callbacks = card.actions.filter((a): a is CallbackAction => a.type === 'callback');
   const links = card.actions.filter((a): a is LinkAction => a.type === 'link');
   const reason = callbacks.find((a) => a.needsReason)?.needsReason;
@@ -212,7 +217,7 @@ function actionElements(card: Card, counter: { n: number }): FeishuElement[] {
   }
   if (plain.length) inner.push(buttonRow(mk(plain)));
   for (const g of optionGroups) {
-    inner.push(md(`**${mdEscape(g.label)}**`));
+    inner.push(markdown(`**${md(g.label)}**`));
     inner.push(buttonRow(mk(g.specs)));
   }
   if (inForm && inner.length) out.push({ tag: 'form', name: 'action_form', elements: inner as unknown as Json });
@@ -237,7 +242,7 @@ function formElement(card: Card, form: Form): FeishuElement {
   const elements: FeishuElement[] = [];
   for (const f of form.fields) {
     if (f.kind === 'points') {
-      elements.push(md([`**${mdEscape(f.label)}**`, ...(f.hint ? [grey(mdEscape(f.hint))] : [])].join('\n')));
+      elements.push(markdown([`**${md(f.label)}**`, ...(f.hint ? [grey(md(f.hint))] : [])].join('\n')));
       const sel: FeishuElement = {
         tag: 'select_static',
         name: f.name,

@@ -25,6 +25,10 @@
 // sub_title_text ≤ 160, emphasis title ≤ 14 / desc ≤ 22, horizontal_content_list ≤ 6 items with keyname
 // ≤ 10 display columns (5 Chinese characters) and value ≤ 30 characters, button text ≤ 10, jump_list ≤ 3.
 // Robot markdown ≤ 4096 bytes: lines are dropped from the end of the body (the links stay).
+//
+// Escaping: template cards are plain text and take card strings as they are; the robot markdown passes
+// each card string through `md` (the WeCom dialect: no `<@userid>` mention, tag, link or emphasis can come
+// from data) exactly once.
 import {
   byteLength,
   clip,
@@ -32,9 +36,7 @@ import {
   clipWidth,
   colon,
   instanceKey,
-  mdEscape,
   sparkline,
-  stripBold,
 } from '../../../cards/format.ts';
 import { moreText, t } from '../../../cards/i18n.ts';
 import {
@@ -47,8 +49,10 @@ import {
   type Field,
   type LinkAction,
   POINT_STEPS,
+  plainText,
   type PointsField,
 } from '../../../cards/model.ts';
+import { escapeText, inlineMarkdown, linkTarget, WECOM } from '../shared/markdown.ts';
 
 export const WECOM_LIMITS = {
   taskIdBytes: 128,
@@ -183,7 +187,7 @@ interface TextGroup {
 function textGroups(card: Card): TextGroup[] {
   const groups: TextGroup[] = [];
   for (const b of card.blocks) {
-    if (b.type === 'text') groups.push({ lines: [stripBold(b.text)], hidden: 0 });
+    if (b.type === 'text') groups.push({ lines: [plainText(b.text)], hidden: 0 });
     else if (b.type === 'list') {
       groups.push({ lines: [...b.items], hidden: (b.total ?? b.items.length) - b.items.length });
     } else if (b.type === 'table') {
@@ -355,6 +359,8 @@ export function render(card: Card): WecomAppMessage {
 // Group robot markdown
 
 const FONT = { info: 'info', success: 'info', warning: 'warning', danger: 'warning' } as const;
+/** Plain text → WeCom markdown. */
+const md = (text: string) => escapeText(WECOM, text);
 
 function markdownBlock(b: Block, locale: Card['locale']): string[] {
   const sep = colon(locale);
@@ -362,44 +368,44 @@ function markdownBlock(b: Block, locale: Card['locale']): string[] {
   switch (b.type) {
     case 'fields':
       return b.fields.map((f) => {
-        const v = mdEscape(f.value);
-        return `> ${mdEscape(f.label)}${sep}${f.tone && f.tone !== 'info' ? `<font color="${FONT[f.tone]}">${v}</font>` : v}`;
+        const v = md(f.value);
+        return `> ${md(f.label)}${sep}${f.tone && f.tone !== 'info' ? `<font color="${FONT[f.tone]}">${v}</font>` : v}`;
       });
     case 'text':
-      return [b.text];
+      return [inlineMarkdown(WECOM, b.text)];
     case 'list':
       return [
-        ...(b.title ? [`**${mdEscape(b.title)}**`] : []),
-        ...b.items.map((i) => `- ${mdEscape(i)}`),
-        ...(more ? [`<font color="comment">${mdEscape(more)}</font>`] : []),
+        ...(b.title ? [`**${md(b.title)}**`] : []),
+        ...b.items.map((i) => `- ${md(i)}`),
+        ...(more ? [`<font color="comment">${md(more)}</font>`] : []),
       ];
     case 'table': {
       const ranked = b.columns[0] === '#';
       return [
-        ...(b.title ? [`**${mdEscape(b.title)}**`] : []),
+        ...(b.title ? [`**${md(b.title)}**`] : []),
         ...b.rows.map((r) => {
-          const c = r.map(mdEscape);
+          const c = r.map(md);
           return ranked ? `${c[0]}. **${c[1]}** · ${c.slice(2).join(' · ')}` : c.join(' · ');
         }),
-        ...(more ? [`<font color="comment">${mdEscape(more)}</font>`] : []),
+        ...(more ? [`<font color="comment">${md(more)}</font>`] : []),
       ];
     }
     case 'trend':
-      return [`**${mdEscape(b.title)}**`, `${sparkline(b.values)}  ${mdEscape(b.labels[0] ?? '')} – ${mdEscape(b.labels[b.labels.length - 1] ?? '')}`];
+      return [`**${md(b.title)}**`, `${sparkline(b.values)}  ${md(b.labels[0] ?? '')} – ${md(b.labels[b.labels.length - 1] ?? '')}`];
   }
 }
 
 export function renderMarkdown(card: Card): WecomRobotMarkdown {
-  const head = [`**${mdEscape(card.title)}**`];
-  if (card.subtitle) head.push(`<font color="comment">${mdEscape(card.subtitle)}</font>`);
+  const head = [`**${md(card.title)}**`];
+  if (card.subtitle) head.push(`<font color="comment">${md(card.subtitle)}</font>`);
   const body: string[] = [];
   for (const b of card.blocks) body.push(...markdownBlock(b, card.locale), '');
   const foot: string[] = [];
-  if (card.closed) foot.push(`<font color="comment">${mdEscape(card.closed.text)}</font>`);
+  if (card.closed) foot.push(`<font color="comment">${md(card.closed.text)}</font>`);
   else if (card.form || card.actions.some((a) => a.type === 'callback')) foot.push(`<font color="comment">${t(card.locale, 'wecom.robotHint')}</font>`);
   const links = card.actions.filter((a): a is LinkAction => a.type === 'link');
-  for (const l of links) foot.push(`[${mdEscape(l.label)}](${l.url})`);
-  if (!links.length) foot.push(`[${mdEscape(t(card.locale, 'btn.console'))}](${card.url})`);
+  for (const l of links) foot.push(`[${md(l.label)}](${linkTarget(l.url)})`);
+  if (!links.length) foot.push(`[${md(t(card.locale, 'btn.console'))}](${linkTarget(card.url)})`);
 
   const join = (b: string[]) => [...head, '', ...b, ...foot].join('\n');
   let content = join(body);
