@@ -62,7 +62,7 @@ export class Chat {
       },
       onUnknownCommand: async (ctx) => {
         const en = ctx.locale === 'en';
-        const card = noticeCard(ctx.locale, en ? 'Unknown command' : '未识别的指令', [en ? 'Send **help** for the list of commands.' : '发送 **帮助** 查看可用指令。'], `${env.PUBLIC_BASE_URL}/console`);
+        const card = noticeCard(ctx.locale, en ? 'Unknown command' : '未识别的指令', [en ? ['Send ', { strong: 'help' }, ' for the list of commands.'] : ['发送 ', { strong: '帮助' }, ' 查看可用指令。']], `${env.PUBLIC_BASE_URL}/console`);
         await this.notifier.reply({ platform: ctx.event.platform, kind: 'user', id: ctx.event.actor.platformUserId }, card, { kind: 'reply', subject: ctx.event.eventId, period: 'unknown' });
       },
     });

@@ -1,6 +1,9 @@
 // Chat commands (SPEC §5) and the card actions, registered on the Bot by key. Every handler is the
 // same on Feishu, WeCom, DingTalk and the console: it never knows which platform it runs on.
-import type { Card } from '../../../cards/model.ts';
+import { customerName, personName } from '../../../cards/common.ts';
+import { formatNumber, formatYuan } from '../../../cards/format.ts';
+import { type MsgKey, riskLabel, t as cardText } from '../../../cards/i18n.ts';
+import type { Block, Card, Inline } from '../../../cards/model.ts';
 import { customerProfile } from '../../../cards/customer-profile.ts';
 import type { Recipient } from '../../ports/messenger.ts';
 import type { CustomerRecord, Org, OrgUser } from '../../ports/store.ts';
@@ -12,26 +15,108 @@ import type { Alerts } from './alerts.ts';
 import { canActOn, consoleUrl, dimensions, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
 import type { Scoring } from './scoring.ts';
 
-const HELP: Record<Locale, string[]> = {
+// Replies are card data like every card: names, queries and ids go in as plain text (table cells,
+// paragraph strings, code spans) and each platform's renderer escapes them, so a customer named
+// `<at id=all></at>` or `<@all>` cannot mention anyone in a group chat.
+
+const HELP: Record<Locale, Inline[]> = {
   'zh-CN': [
-    '**帮助**：显示本说明',
-    '**客户 <名称或编号>**：查看客户层级、指标与风险',
-    '**评分 <名称或编号>**：打开评分卡片；或直接 `评分 c-001 profitability=90 strength=80 备注=…`',
-    '**风险**：我负责的风险客户',
-    '**待审批**：待我审批的评分（经理）',
+    [{ strong: '帮助' }, '：显示本说明'],
+    [{ strong: '客户 <名称或编号>' }, '：查看客户层级、指标与风险'],
+    [{ strong: '评分 <名称或编号>' }, '：打开评分卡片；或直接 ', { code: '评分 c-001 profitability=90 strength=80 备注=…' }],
+    [{ strong: '风险' }, '：我负责的风险客户'],
+    [{ strong: '待审批' }, '：待我审批的评分（经理）'],
   ],
   en: [
-    '**help**: this text',
-    '**tier <name or id>**: a customer\'s tier, metrics and risk',
-    '**score <name or id>**: open the score card; or directly `score c-001 profitability=90 strength=80 comment=…`',
-    '**atrisk**: my at-risk customers',
-    '**pending**: scores waiting for my approval (managers)',
+    [{ strong: 'help' }, ': this text'],
+    [{ strong: 'tier <name or id>' }, ": a customer's tier, metrics and risk"],
+    [{ strong: 'score <name or id>' }, ': open the score card; or directly ', { code: 'score c-001 profitability=90 strength=80 comment=…' }],
+    [{ strong: 'atrisk' }, ': my at-risk customers'],
+    [{ strong: 'pending' }, ': scores waiting for my approval (managers)'],
   ],
 };
 
-/** A plain informational card (replies to commands). */
-export function noticeCard(locale: Locale, title: string, lines: string[], url: string, tone: Card['tone'] = 'info'): Card {
-  return { kind: 'customer_profile', locale, title, tone, summary: title, blocks: [{ type: 'text', text: lines.join('\n') }], actions: [], url };
+/** A plain informational card (replies to commands): `blocks`, then one text block per paragraph. */
+export function noticeCard(
+  locale: Locale,
+  title: string,
+  paragraphs: Inline[],
+  url: string,
+  tone: Card['tone'] = 'info',
+  blocks: Block[] = [],
+): Card {
+  const text = paragraphs.map((p): Block => ({ type: 'text', text: p }));
+  return { kind: 'customer_profile', locale, title, tone, summary: title, blocks: [...blocks, ...text], actions: [], url };
+}
+
+export function helpCard(locale: Locale, url: string): Card {
+  return noticeCard(locale, locale === 'en' ? 'tierbot commands' : 'tierbot 指令', HELP[locale], url);
+}
+
+/** `query` is what the user typed: shown as plain text. */
+export function noMatchCard(locale: Locale, query: string, url: string): Card {
+  const en = locale === 'en';
+  return noticeCard(locale, en ? 'No match' : '未找到客户', [en ? `No customer of yours matches "${query}".` : `在您可见的客户中没有找到“${query}”。`], url, 'warning');
+}
+
+/** An ambiguous name: the matches ranked, and the command that picks one. */
+export function pickListCard(locale: Locale, command: string, matches: { id: string; name: string }[], url: string): Card {
+  const en = locale === 'en';
+  const table: Block = {
+    type: 'table',
+    columns: [cardText(locale, 'col.rank'), cardText(locale, 'col.customer'), en ? 'ID' : '编号'],
+    rows: matches.map((c, i) => [String(i + 1), customerName(c), c.id]),
+  };
+  const example = `${command} ${matches[0]?.id ?? ''}`;
+  const hint: Inline = en
+    ? ['Reply with ', { code: `${command} <id>` }, ', e.g. ', { code: example }]
+    : ['请回复 ', { code: `${command} <编号>` }, '，例如 ', { code: example }];
+  return noticeCard(locale, en ? `${matches.length} customers match` : `找到 ${matches.length} 个客户`, [hint], url, 'info', [table]);
+}
+
+const AT_RISK_COLUMNS: MsgKey[] = ['col.rank', 'col.customer', 'col.tier', 'col.risk', 'col.valueAtStake'];
+
+export interface AtRiskRow {
+  name: string;
+  tier: string;
+  risk: string;
+  valueAtStake: number;
+}
+
+/** `风险`/`atrisk`: my at-risk customers, ranked, with "N more" past the shown rows. */
+export function atRiskCard(locale: Locale, r: { total: number; items: AtRiskRow[] }, url: string): Card {
+  const en = locale === 'en';
+  const title = en ? 'My at-risk customers' : '我的风险客户';
+  if (r.items.length === 0) {
+    return noticeCard(locale, title, [en ? 'No customer of yours is at risk.' : '您负责的客户目前没有流失风险。'], url, r.total ? 'warning' : 'success');
+  }
+  const table: Block = {
+    type: 'table',
+    columns: AT_RISK_COLUMNS.map((k) => cardText(locale, k)),
+    rows: r.items.map((c, i) => [String(i + 1), customerName(c), c.tier, riskLabel(locale, c.risk), formatYuan(c.valueAtStake)]),
+    ...(r.total > r.items.length ? { total: r.total } : {}),
+  };
+  return noticeCard(locale, title, [], url, 'warning', [table]);
+}
+
+export interface PendingRow {
+  customer: string;
+  total: number | null;
+  submitter: string;
+}
+
+/** `待审批`/`pending`: the first scores waiting for my approval, with "N more". */
+export function pendingCard(locale: Locale, rows: PendingRow[], total: number, url: string): Card {
+  const en = locale === 'en';
+  const title = en ? 'Pending approvals' : '待审批评分';
+  if (rows.length === 0) return noticeCard(locale, title, [en ? 'Nothing waits for your approval.' : '没有待您审批的评分。'], url);
+  const table: Block = {
+    type: 'table',
+    columns: [cardText(locale, 'col.rank'), cardText(locale, 'col.customer'), cardText(locale, 'f.total'), cardText(locale, 'f.submitter')],
+    rows: rows.map((p, i) => [String(i + 1), customerName({ name: p.customer }), p.total === null ? '—' : formatNumber(p.total), personName({ name: p.submitter })]),
+    ...(total > rows.length ? { total } : {}),
+  };
+  return noticeCard(locale, title, [], url, 'info', [table]);
 }
 
 const normalise = (s: string) =>
@@ -70,7 +155,7 @@ export class Commands {
   ) {}
 
   register(bot: Bot): void {
-    bot.command(['帮助', 'help', '?', '？'], (ctx) => this.reply(ctx, noticeCard(ctx.locale, ctx.locale === 'en' ? 'tierbot commands' : 'tierbot 指令', HELP[ctx.locale], consoleUrl(this.deps))));
+    bot.command(['帮助', 'help', '?', '？'], (ctx) => this.reply(ctx, helpCard(ctx.locale, consoleUrl(this.deps))));
     bot.command(['客户', 'tier', 'customer'], (ctx) => this.lookup(ctx));
     bot.command(['评分', 'score'], (ctx) => this.score(ctx));
     bot.command(['风险', 'atrisk'], (ctx) => this.myAtRisk(ctx));
@@ -154,12 +239,10 @@ export class Commands {
     const matches = await this.find(ctx.user, ctx.org, query);
     if (matches.length === 1) return found(matches[0]);
     if (matches.length === 0) {
-      await this.reply(ctx, noticeCard(ctx.locale, en ? 'No match' : '未找到客户', [en ? `No customer of yours matches "${query}".` : `在您可见的客户中没有找到“${query}”。`], consoleUrl(this.deps), 'warning'));
+      await this.reply(ctx, noMatchCard(ctx.locale, query, consoleUrl(this.deps)));
       return;
     }
-    const lines = matches.map((c, i) => `${i + 1}. ${c.name}（${c.id}）`);
-    lines.push(en ? `Reply with \`${command} <id>\`, e.g. \`${command} ${matches[0].id}\`` : `请回复 \`${command} <编号>\`，例如 \`${command} ${matches[0].id}\``);
-    await this.reply(ctx, noticeCard(ctx.locale, en ? `${matches.length} customers match` : `找到 ${matches.length} 个客户`, lines, consoleUrl(this.deps)));
+    await this.reply(ctx, pickListCard(ctx.locale, command, matches, consoleUrl(this.deps)));
   }
 
   private lookup(ctx: CommandContext): Promise<void> {
@@ -194,7 +277,8 @@ export class Commands {
       const comment = pairs['备注'] ?? pairs.comment ?? '';
       try {
         const r = await this.scoring.submit({ user: ctx.user, customerId: c.id, values: pairs, comment, replyTo: to, platform: ctx.event.platform });
-        await this.reply(ctx, noticeCard(ctx.locale, ctx.locale === 'en' ? 'Submitted for approval' : '评分已提交审批', [`${c.name}：${r.total ?? '—'}`], consoleUrl(this.deps, c.id), 'success'));
+        const total = r.total === null || r.total === undefined ? '—' : formatNumber(r.total);
+        await this.reply(ctx, noticeCard(ctx.locale, ctx.locale === 'en' ? 'Submitted for approval' : '评分已提交审批', [`${customerName(c)}${ctx.locale === 'en' ? ': ' : '：'}${total}`], consoleUrl(this.deps, c.id), 'success'));
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         await this.reply(ctx, noticeCard(ctx.locale, ctx.locale === 'en' ? 'Not submitted' : '评分未提交', [err.message], consoleUrl(this.deps, c.id), 'warning'));
@@ -203,23 +287,21 @@ export class Commands {
   }
 
   private async myAtRisk(ctx: CommandContext): Promise<void> {
-    const en = ctx.locale === 'en';
     const filter = ctx.user.role === 'rep' ? { ownerId: ctx.user.id } : ctx.user.role === 'manager' ? { teamId: ctx.user.teamId } : {};
     const r = await atRisk(this.deps.store, 10, filter);
-    const lines = r.items.map((c, i) => `${i + 1}. ${c.name}（${c.tier}，${c.risk}，¥${c.valueAtStake.toLocaleString('zh-CN')}）`);
-    if (r.total > r.items.length) lines.push(en ? `${r.total - r.items.length} more` : `还有 ${r.total - r.items.length} 个`);
-    if (lines.length === 0) lines.push(en ? 'No customer of yours is at risk.' : '您负责的客户目前没有流失风险。');
-    await this.reply(ctx, noticeCard(ctx.locale, en ? 'My at-risk customers' : '我的风险客户', lines, consoleUrl(this.deps), r.total ? 'warning' : 'success'));
+    await this.reply(ctx, atRiskCard(ctx.locale, r, consoleUrl(this.deps)));
   }
 
   private async pending(ctx: CommandContext): Promise<void> {
-    const en = ctx.locale === 'en';
     const teamIds = ctx.user.role === 'admin' ? ctx.org.teams.map((t) => t.id) : ctx.org.teams.filter((t) => t.managerIds.includes(ctx.user.id)).map((t) => t.id);
     const pending = (await this.scoring.pendingFor({ teamIds })).filter((p) => p.submittedBy !== ctx.user.id);
     const customers = new Map((await this.deps.store.getCustomers(pending.map((p) => p.customerId))).map((c) => [c.id, c]));
-    const lines = pending.slice(0, 10).map((p, i) => `${i + 1}. ${customers.get(p.customerId)?.name ?? p.customerId}：${p.total ?? '—'}（${userById(ctx.org, p.submittedBy)?.name ?? p.submittedBy}）`);
-    if (lines.length === 0) lines.push(en ? 'Nothing waits for your approval.' : '没有待您审批的评分。');
-    await this.reply(ctx, noticeCard(ctx.locale, en ? 'Pending approvals' : '待审批评分', lines, consoleUrl(this.deps)));
+    const rows = pending.slice(0, 10).map((p) => ({
+      customer: customers.get(p.customerId)?.name ?? p.customerId,
+      total: p.total ?? null,
+      submitter: userById(ctx.org, p.submittedBy)?.name ?? p.submittedBy,
+    }));
+    await this.reply(ctx, pendingCard(ctx.locale, rows, pending.length, consoleUrl(this.deps)));
   }
 }
 
