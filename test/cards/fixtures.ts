@@ -347,3 +347,132 @@ export function samples(locale: Locale): Sample[] {
   add('customer_profile long name', customerProfile(profileData({ customer: longCustomer }), locale));
   return s;
 }
+
+// ---------------------------------------------------------------------------------------------
+// User-supplied text on cards, for the escaping tests
+
+/** Fragments that are live markup in at least one platform's dialect. */
+export const HOSTILE_FRAGMENTS = [
+  '<b>x</b>',
+  '<script>alert(1)</script>',
+  '**x**',
+  '[x](http://evil.example)',
+  '![](x)',
+  '<at id=all></at>',
+  '<at user_id="ou_x"></at>',
+  '<@all>',
+  '<@zhangsan>',
+  '@all',
+  '@所有人',
+  '<font color="red">',
+  "<font color='red'>",
+  '`x`',
+  '~~x~~',
+  '# x',
+  '> x',
+  '- x',
+  ':OK:',
+  '&#60;at id=all&#62;',
+  'a|b',
+  'x\\',
+  '_x_',
+] as const;
+
+/** Every string a card shows that users or admins typed: names, comments, reasons, policy texts. */
+export interface DataValues {
+  customer: string;
+  /** customer id (ids come from ingest, too) */
+  id: string;
+  owner: string;
+  team: string;
+  /** submitter, decider, approver */
+  person: string;
+  comment: string;
+  reason: string;
+  /** policy texts */
+  tierName: string;
+  dimensionName: string;
+  playbook: string;
+}
+
+export interface DataSample extends Sample {
+  /** the values a reader finds on this card (in zh-CN; English shows built-in labels for known keys) */
+  shows: (keyof DataValues)[];
+}
+
+/** Every card kind (and the approval_result views) with `v` wherever the card shows user-supplied text. */
+export function dataSamples(v: DataValues, locale: Locale): DataSample[] {
+  const customer = { id: v.id, name: v.customer, ownerName: v.owner, teamName: v.team };
+  const tier = { key: 'A', name: v.tierName, rank: 4 };
+  const dims: DimensionInfo[] = [
+    { key: 'profitability', name: v.dimensionName, weight: 0.5, source: 'manual', guidance: v.playbook },
+    { key: 'strength', name: '经营实力', weight: 0.3, source: 'manual' },
+    { key: 'relationship', name: '合作关系', weight: 0.2, source: 'metric' },
+  ];
+  const zh = locale === 'zh-CN';
+  const policy = (keys: (keyof DataValues)[]) => (zh ? keys : []);
+  const request = approvalData({ customer, tier, submitter: { name: v.person }, dimensions: dims, comment: v.comment });
+  const decided = {
+    ref: 'ar_9f3k2Lx',
+    consoleUrl: `${BASE}/console/customers/c-001`,
+    timezone: TZ,
+    request,
+    decidedBy: { name: v.person },
+    decidedAt: '2026-06-30T10:12:00+08:00',
+  };
+  const s: DataSample[] = [];
+  const add = (label: string, card: Card, shows: (keyof DataValues)[]) => s.push({ label, kind: card.kind, card, shows });
+  add('churn_alert', churnAlert(churnData({ customer, tier }), locale), ['customer', 'owner', ...policy(['tierName'])]);
+  add(
+    'tier_change',
+    tierChange(tierChangeData({ customer, to: tier, playbook: { service: [v.playbook] } }), locale),
+    ['customer', 'owner', 'playbook', ...policy(['tierName'])],
+  );
+  add(
+    'score_form',
+    scoreForm(scoreFormData({ customer, tier, dimensions: dims, current: { points: { profitability: 80 }, approvedBy: { name: v.person } } }), locale),
+    ['customer', 'person', ...policy(['tierName'])],
+  );
+  add('approval_request', approvalRequest({ ...request, ref: 'ar_9f3k2Lx', consoleUrl: `${BASE}/console/customers/c-001`, timezone: TZ }, locale), [
+    'customer',
+    'person',
+    'comment',
+    ...policy(['tierName', 'dimensionName']),
+  ]);
+  add('approval_result rejected submitter', approvalResult({ ...decided, view: 'submitter', outcome: 'rejected', reason: v.reason }, locale), [
+    'customer',
+    'person',
+    'reason',
+  ]);
+  add('approval_result approved managers', approvalResult({ ...decided, view: 'managers', outcome: 'approved', newValueScore: 84, newTier: tier }, locale), [
+    'customer',
+    'person',
+    'comment',
+    ...policy(['tierName', 'dimensionName']),
+  ]);
+  add(
+    'daily_digest',
+    dailyDigest(
+      digestData(
+        {
+          team: { name: v.team },
+          atRisk: [{ customer: { id: v.id, name: v.customer, ownerName: v.owner }, tier, risk: 'high', valueAtStake: 12000 }],
+          tierMoves: [{ customer: { id: v.id, name: v.customer }, from: null, to: tier, direction: 'upgrade' }],
+          pendingApprovals: [{ customer: { id: v.id, name: v.customer }, submitter: { name: v.person }, total: 84, submittedAt: '2026-06-30T10:05:00+08:00' }],
+        },
+        0,
+      ),
+      locale,
+    ),
+    ['team', 'customer', 'owner', 'person'],
+  );
+  add(
+    'customer_profile',
+    customerProfile(
+      profileData({ customer, tier, dimensions: dims, score: { points: { profitability: 90 }, approvedBy: { name: v.person }, approvedAt: '2026-06-30T11:00:00+08:00' } }),
+      locale,
+    ),
+    ['customer', 'owner', 'person', ...policy(['tierName', 'dimensionName'])],
+  );
+  return s;
+}
