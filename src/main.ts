@@ -29,13 +29,14 @@ async function main() {
   const log = createLogger(env.LOG_LEVEL);
   const store = makeStore(env);
   const bot = await createTierbot({ env, files, store, log });
-  if (env.demo && files.demoOrg) {
-    if (await seedDemo(bot.store, files.demoOrg, bot.clock.now())) log.info('seeded the demo org and customers');
-  }
+  const seeded = env.demo && files.demoOrg !== null && (await seedDemo(bot.store, files.demoOrg, bot.clock.now()));
+  if (seeded) log.info('seeded the demo org and customers');
   // listen first: what a dead instance left behind (ingest batches, a recompute run, scheduled
   // slots) is finished in the background while the server answers
   const { url } = await bot.listen();
   await bot.startBackground();
+  // fresh demo data gets its tiers at once; real data waits for its first schedule or an API call
+  if (seeded) bot.recomputer.start().done.catch((err) => log.error({ err }, 'the first recompute failed'));
   const consoleUrl = `${env.PUBLIC_BASE_URL.startsWith('http://127.0.0.1') ? url : env.PUBLIC_BASE_URL}/console`;
   log.info({ url, store: bot.store.kind, platforms: env.platforms }, 'tierbot listening');
   if (env.adminTokenGenerated) {

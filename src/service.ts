@@ -8,6 +8,8 @@ import { PolicyService } from './app/policy-service.ts';
 import { Recomputer, type EvaluationObserver } from './app/recompute.ts';
 import { Chat } from './chat.ts';
 import { Scheduler } from './jobs/scheduler.ts';
+import { Recovery } from './jobs/recovery.ts';
+import { HEARTBEAT_MS, Instances } from './app/instances.ts';
 import { apiRouter } from './http/api.ts';
 import { workflowRouter } from './http/workflow-api.ts';
 import { AdminRouter } from './http/auth.ts';
@@ -34,6 +36,7 @@ export interface Tierbot extends Services {
   app: Koa;
   chat: Chat;
   scheduler: Scheduler;
+  recovery: Recovery;
   /** starts the outbox worker, platform connections and cron schedules */
   startBackground(): Promise<void>;
   listen(): Promise<{ server: Server; url: string }>;
@@ -57,6 +60,10 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
   const { env, files, store, log } = opts;
   const clock = opts.clock ?? systemClock;
   await store.init();
+  // the lease comes first: every journal, run and slot this instance writes names it as owner
+  const instances = new Instances({ docs: store.docs, clock, id: opts.instance });
+  await instances.start();
+  store.useLiveness?.(instances);
   const policies = new PolicyService(store, clock);
   await policies.ensure(files.policy);
   const metrics = createMetrics();
@@ -66,7 +73,10 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
     store,
     policies,
     clock,
-    observers: [chat.alerts.onEvaluated, ...(opts.observers ?? [])],
+    liveness: instances,
+    batchSize: files.schedule.recomputeBatchSize,
+    decide: chat.alerts.decide,
+    observers: [chat.alerts.deliver, ...(opts.observers ?? [])],
     onFinished: (run) => {
       metrics.recomputeRuns.inc({ status: run.status });
       if (run.status === 'done') {
@@ -81,18 +91,21 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
   const app = buildApp(services, chat);
   let server: Server | null = null;
   const timezone = (await policies.active()).policy.timezone;
-  const scheduler = new Scheduler({ docs: store.docs, clock, timezone, instance: opts.instance ?? `i-${process.pid}`, log })
-    .add({ name: 'recompute', cron: files.schedule.recompute, run: async () => void (await recomputer.start().done) })
+  const scheduler = new Scheduler({ docs: store.docs, clock, timezone, liveness: instances, log })
+    .add({ name: 'recompute', cron: files.schedule.recompute, run: () => recomputer.runScheduled() })
     .add({ name: 'digest', cron: files.schedule.digest, run: async () => void (await chat.digests.run()) })
     .add({ name: 'expire-scores', cron: '17 * * * *', run: async () => void (await chat.scoring.expireOverdue()) });
+  const recovery = new Recovery({ store, recomputer, scheduler, log, intervalMs: HEARTBEAT_MS });
 
   return {
     ...services,
     app,
     chat,
     scheduler,
+    recovery,
     async startBackground() {
       await chat.start();
+      void recovery.start();
       await scheduler.start();
     },
     async listen() {
@@ -112,12 +125,14 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
         s.closeAllConnections?.();
       }
       await scheduler.stop();
+      await recovery.stop();
       const running = recomputer.current;
       if (running) {
         log.info({ runId: running }, 'stopping the running recompute after its current batch');
         await recomputer.stopAfterBatch();
       }
       await chat.stop();
+      await instances.stop();
       await store.close();
     },
   };

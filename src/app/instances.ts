@@ -97,7 +97,7 @@ export class Instances implements Liveness {
   }
 }
 
-export const CLAIMS = 'claims';
+export const TAKEOVERS = 'takeovers';
 
 interface ClaimDoc extends Doc {
   holder: string;
@@ -112,8 +112,8 @@ interface ClaimDoc extends Doc {
 export async function claim(docs: DocStore, liveness: Liveness, key: string): Promise<boolean> {
   for (let generation = 0; generation < 20; generation++) {
     const _id = `${key}#${generation}`;
-    if (await docs.insert(CLAIMS, { _id, holder: liveness.self, at: new Date().toISOString() } satisfies ClaimDoc)) return true;
-    const held = await docs.get<ClaimDoc>(CLAIMS, _id);
+    if (await docs.insert(TAKEOVERS, { _id, holder: liveness.self, at: new Date().toISOString() } satisfies ClaimDoc)) return true;
+    const held = await docs.get<ClaimDoc>(TAKEOVERS, _id);
     if (held?.holder === liveness.self) return true;
     if (held && !(await liveness.isDead(held.holder))) return false;
   }

@@ -17,6 +17,8 @@ export const scheduleSchema = z.strictObject({
   digest: cronExpr.default('7 9 * * 1-5'),
   quietHours: z.strictObject({ start: clock, end: clock }).nullable().default({ start: '21:00', end: '08:30' }),
   scoreRequestTtlDays: z.number().int().min(1).max(90).default(7),
+  /** customers per recompute batch: the checkpoint granularity and the bound on memory per batch */
+  recomputeBatchSize: z.number().int().min(10).max(50_000).default(2000),
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
 

@@ -73,22 +73,22 @@ export function apiRouter(s: Services): AdminRouter {
 
   r.post('/tiering/recompute', async (ctx) => {
     const body = validate(recomputeBody, (await readDocument(ctx)) ?? {}, 'body');
-    let started;
     try {
-      started = s.recomputer.start(body.asOf ? Date.parse(body.asOf) : undefined);
+      // busy here (this instance) or when the run starts (another live instance is running one)
+      const started = s.recomputer.start(body.asOf ? Date.parse(body.asOf) : undefined);
+      if (ctx.query.wait === 'false') {
+        started.done.catch(() => undefined);
+        await started.created;
+        ctx.status = 202;
+        ctx.body = { runId: started.runId };
+        return;
+      }
+      const run = await started.done;
+      ctx.body = { runId: run.id, ...run.counts, durationMs: run.durationMs };
     } catch (err) {
       if (err instanceof RecomputeBusyError) throw new HttpError(409, 'conflict', err.message, [{ runId: err.runId }]);
       throw err;
     }
-    if (ctx.query.wait === 'false') {
-      started.done.catch(() => undefined);
-      await started.created;
-      ctx.status = 202;
-      ctx.body = { runId: started.runId };
-      return;
-    }
-    const run = await started.done;
-    ctx.body = { runId: run.id, ...run.counts, durationMs: run.durationMs };
   });
 
   r.get('/tiering/runs/:runId', async (ctx) => {
