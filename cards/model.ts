@@ -1,6 +1,6 @@
 // The platform-neutral card model (SPEC §5). Card builders in this folder produce a `Card`;
 // one renderer per platform (src/platforms/<platform>/render.ts) turns it into that platform's payload.
-// Keep this as small as the seven card kinds need: renderers must handle every variant below.
+// Keep this as small as the eight card kinds need: renderers must handle every variant below.
 // Every string in a card is plain text (data as typed, never markup); each renderer escapes it once for
 // its platform's markdown dialect (src/platforms/shared/markdown.ts).
 
@@ -14,7 +14,8 @@ export type CardKind =
   | 'approval_request'
   | 'approval_result'
   | 'daily_digest'
-  | 'customer_profile';
+  | 'customer_profile'
+  | 'alert_summary';
 
 export const CARD_KINDS: readonly CardKind[] = [
   'churn_alert',
@@ -24,6 +25,7 @@ export const CARD_KINDS: readonly CardKind[] = [
   'approval_result',
   'daily_digest',
   'customer_profile',
+  'alert_summary',
 ];
 
 export type Tone = 'info' | 'success' | 'warning' | 'danger';
@@ -207,6 +209,7 @@ const KIND_CODE: Record<CardKind, string> = {
   approval_result: 'ar',
   daily_digest: 'dd',
   customer_profile: 'cp',
+  alert_summary: 'as',
 };
 
 export function kindCode(kind: CardKind): string {

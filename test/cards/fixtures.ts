@@ -1,5 +1,6 @@
 // Realistic sample data for every card kind, plus extreme variants (very long names and comments,
-// 50 digest rows, many manual dimensions) that must still fit every platform's limits.
+// 50 digest rows, 30 alert-summary rows, many manual dimensions) that must still fit every platform's limits.
+import { alertSummary, type AlertSummaryData, type AlertSummaryRow } from '../../cards/alert-summary.ts';
 import { approvalRequest, type ApprovalRequestData } from '../../cards/approval-request.ts';
 import { type ApprovalOutcome, approvalResult } from '../../cards/approval-result.ts';
 import { churnAlert, type ChurnAlertData } from '../../cards/churn-alert.ts';
@@ -214,6 +215,83 @@ export function digestData(over: Partial<DailyDigestData> = {}, rows = 14): Dail
   };
 }
 
+const REASONS: NonNullable<AlertSummaryRow['reason']>[] = [
+  { rule: 'overdue', severity: 'medium', detail: { recencyDays: 63, medianIntervalDays: 21, factor: 2, minDays: 30 } },
+  {
+    rule: 'spendDrop',
+    severity: 'high',
+    detail: {
+      months: [
+        { month: '2026-03', spend: 9000 },
+        { month: '2026-04', spend: 6500 },
+        { month: '2026-05', spend: 4000 },
+      ],
+      pct: 20,
+    },
+  },
+  { rule: 'quietVip', severity: 'high', detail: { tierRank: 4, recencyDays: 45 } },
+];
+const TIERS = [
+  { key: 'A', name: '高价值客户', rank: 4 },
+  { key: 'B', name: '潜力客户', rank: 3 },
+  { key: 'W', name: '待挽回客户', rank: 2 },
+  { key: 'C', name: '一般客户', rank: 1 },
+];
+
+/**
+ * `n` alert-summary rows as the alert budget ranks them (most important first; the values are deliberately
+ * not monotonic, so a builder that re-sorted would be caught): mostly alerts, every 4th a downgrade, every
+ * 7th an upgrade.
+ */
+export function alertRows(n: number): AlertSummaryRow[] {
+  const rows: AlertSummaryRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = i < COMPANIES.length ? COMPANIES[i] : `${COMPANIES[i % COMPANIES.length]}${Math.floor(i / COMPANIES.length) + 1}分公司`;
+    data(name);
+    const customer = { id: `c-${String(200 + i)}`, name, ownerName: REPS[i % REPS.length] };
+    const valueAtStake = 90000 - i * 2500 + (i % 3) * 4000;
+    const risk = (['high', 'medium', 'low'] as const)[i % 3];
+    if (i % 4 === 3) {
+      rows.push({ customer, tier: TIERS[2], kind: 'downgrade', risk, valueAtStake, reason: null, from: TIERS[0] });
+    } else if (i % 7 === 6) {
+      rows.push({ customer, tier: TIERS[0], kind: 'upgrade', risk: 'none', valueAtStake, reason: null, from: TIERS[1] });
+    } else {
+      rows.push({ customer, tier: TIERS[i % 4], kind: 'alert', risk, valueAtStake, reason: REASONS[i % REASONS.length] });
+    }
+  }
+  return rows;
+}
+
+/** Counts as the alert budget computes them: customers at each risk level, and tier moves. */
+export function alertCounts(rows: AlertSummaryRow[]): AlertSummaryData['counts'] {
+  const n = (p: (r: AlertSummaryRow) => boolean) => rows.filter(p).length;
+  return {
+    high: n((r) => r.risk === 'high'),
+    medium: n((r) => r.risk === 'medium'),
+    low: n((r) => r.risk === 'low'),
+    downgrades: n((r) => r.kind === 'downgrade'),
+    upgrades: n((r) => r.kind === 'upgrade'),
+  };
+}
+
+/** A rep's overflow summary: 30 rows above the budget (cut to the top 10 as the caller may), 5 sent as cards. */
+export function alertSummaryData(over: Partial<AlertSummaryData> = {}, n = 30): AlertSummaryData {
+  const rows = alertRows(n);
+  return {
+    consoleUrl: `${BASE}/console/customers?owner=u-zhang&alerts=2026-06-30`,
+    timezone: TZ,
+    scope: 'person',
+    name: '张三',
+    baseline: false,
+    date: '2026-06-30',
+    counts: alertCounts(rows),
+    sentIndividually: 5,
+    rows,
+    total: rows.length,
+    ...over,
+  };
+}
+
 export interface Sample {
   label: string;
   kind: CardKind;
@@ -339,6 +417,41 @@ export function samples(locale: Locale): Sample[] {
     ),
   );
   add('daily_digest empty', dailyDigest(digestData({ atRisk: [], tierMoves: [], pendingApprovals: [], trend: undefined }), locale));
+  add('alert_summary person overflow', alertSummary(alertSummaryData(), locale));
+  add('alert_summary person overflow, rows cut to the top', alertSummary(alertSummaryData({ rows: alertRows(30).slice(0, 10), total: 30 }), locale));
+  add('alert_summary person overflow, one row', alertSummary(alertSummaryData({ rows: alertRows(1), total: 1, counts: alertCounts(alertRows(1)), sentIndividually: 1 }), locale));
+  add('alert_summary person baseline', alertSummary(alertSummaryData({ baseline: true, sentIndividually: 0 }), locale));
+  add(
+    'alert_summary person baseline, nothing at risk',
+    alertSummary(alertSummaryData({ baseline: true, sentIndividually: 0, rows: [], total: 0, counts: alertCounts([]) }), locale),
+  );
+  add(
+    'alert_summary team',
+    alertSummary(alertSummaryData({ scope: 'team', name: '华东大客户组', sentIndividually: 0, consoleUrl: `${BASE}/console/teams/t-east` }), locale),
+  );
+  add(
+    'alert_summary team baseline',
+    alertSummary(alertSummaryData({ scope: 'team', name: '华东大客户组', baseline: true, sentIndividually: 0 }), locale),
+  );
+  {
+    const long = alertRows(30).map((r) => ({ ...r, customer: { ...r.customer, name: LONG_NAME + r.customer.name, ownerName: LONG_NAME } }));
+    const longReason = { rule: 'quietVip', severity: 'high' as const, detail: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`m${i}`, 123456789 + i])) };
+    add(
+      'alert_summary long everything',
+      alertSummary(
+        alertSummaryData({
+          scope: 'team',
+          name: LONG_NAME,
+          rows: long.map((r) => ({ ...r, reason: r.reason ? longReason : null })),
+          total: 3000,
+          counts: { high: 1000, medium: 1200, low: 800, downgrades: 400, upgrades: 300 },
+          sentIndividually: 0,
+        }),
+        locale,
+      ),
+    );
+    add('alert_summary person long', alertSummary(alertSummaryData({ name: LONG_NAME, rows: long }), locale));
+  }
   add('customer_profile', customerProfile(profileData(), locale));
   add(
     'customer_profile never evaluated',
@@ -465,6 +578,19 @@ export function dataSamples(v: DataValues, locale: Locale): DataSample[] {
       locale,
     ),
     ['team', 'customer', 'owner', 'person'],
+  );
+  const summaryRows: AlertSummaryRow[] = [
+    { customer: { id: v.id, name: v.customer, ownerName: v.owner }, tier, kind: 'alert', risk: 'high', valueAtStake: 12000, reason: REASONS[0] },
+    { customer: { id: v.id, name: v.customer, ownerName: v.owner }, tier, kind: 'downgrade', risk: 'medium', valueAtStake: 9000, reason: null, from: TIERS[0] },
+  ];
+  add('alert_summary person', alertSummary(alertSummaryData({ name: v.person, rows: summaryRows, total: 2, counts: alertCounts(summaryRows) }), locale), [
+    'person',
+    'customer',
+  ]);
+  add(
+    'alert_summary team',
+    alertSummary(alertSummaryData({ scope: 'team', name: v.team, rows: summaryRows, total: 2, counts: alertCounts(summaryRows), sentIndividually: 0 }), locale),
+    ['team', 'customer', 'owner'],
   );
   add(
     'customer_profile',
