@@ -1,32 +1,15 @@
 // A recompute interrupted midway (SIGTERM after a batch, or a crash) is resumed from its checkpoint and
 // gives exactly the result of an uninterrupted run; stability counters are not applied twice.
 import { describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
-import { demoData } from '../../src/app/demo.ts';
-import { orderSchema, toOrderInput } from '../../src/app/inputs.ts';
-import { PolicyService } from '../../src/app/policy-service.ts';
 import { Recomputer, RecomputeStopped } from '../../src/app/recompute.ts';
-import { loadConfigFiles } from '../../src/config/files.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { hasMongo } from '../setup/mongo.ts';
-import { makeTestStore, type StoreKind } from '../helpers/app.ts';
+import { seededDemoStore, type StoreKind } from '../helpers/app.ts';
 
 const NOW = Date.parse('2026-06-30T02:00:00+08:00');
 const clock = { now: () => NOW };
 
-async function seeded(kind: StoreKind, count: number) {
-  const store = makeTestStore(kind, 'resume');
-  await store.init();
-  const files = await loadConfigFiles(resolve(import.meta.dirname, '../../config'));
-  const policies = new PolicyService(store, clock);
-  // downgrades need two consecutive runs, so a double-applied run would show
-  await policies.ensure({ ...files.policy, stability: { downgradeAfterRuns: 2 } });
-  const data = demoData(files.demoOrg!, NOW, count, 7);
-  await store.putOrg(files.demoOrg!);
-  await store.upsertCustomers(data.customers);
-  await store.ingestOrders(data.orders.map((o) => toOrderInput(orderSchema.parse(o))));
-  return { store, policies };
-}
+const seeded = (kind: StoreKind, count: number) => seededDemoStore(kind, 'resume', count, 7, clock);
 
 async function snapshot(store: Store) {
   const out: Record<string, unknown> = {};

@@ -6,9 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryDocStore } from '../../src/adapters/memory/doc-store.ts';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { MongoStore } from '../../src/adapters/mongo/mongo-store.ts';
-import { demoData } from '../../src/app/demo.ts';
 import { Instances, INSTANCES } from '../../src/app/instances.ts';
-import { orderSchema, toOrderInput } from '../../src/app/inputs.ts';
 import { PolicyService } from '../../src/app/policy-service.ts';
 import { RecomputeBusyError, Recomputer, RecomputeStopped } from '../../src/app/recompute.ts';
 import { loadConfigFiles } from '../../src/config/files.ts';
@@ -19,7 +17,7 @@ import type { Liveness } from '../../src/ports/liveness.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { createTierbot } from '../../src/service.ts';
 import { hasMongo, mongoTestDb } from '../setup/mongo.ts';
-import { makeTestStore, TEST_TOKEN, type StoreKind } from '../helpers/app.ts';
+import { TEST_TOKEN, seededDemoStore, type StoreKind } from '../helpers/app.ts';
 
 const NOW = Date.parse('2026-06-30T02:00:00+08:00');
 const DAY = 86_400_000;
@@ -30,18 +28,7 @@ const CONFIG = resolve(import.meta.dirname, '../../config');
 /** A liveness where `self` is alive and so is everyone in `alive`; everyone else is dead. */
 const lease = (self: string, alive: string[] = []): Liveness => ({ self, isDead: async (o) => o !== self && !alive.includes(o ?? '') });
 
-async function seeded(kind: StoreKind, count: number) {
-  const store = makeTestStore(kind, 'recovery');
-  await store.init();
-  const files = await loadConfigFiles(CONFIG);
-  const policies = new PolicyService(store, clock);
-  await policies.ensure({ ...files.policy, stability: { downgradeAfterRuns: 2 } });
-  const data = demoData(files.demoOrg!, NOW, count, 3);
-  await store.putOrg(files.demoOrg!);
-  await store.upsertCustomers(data.customers);
-  await store.ingestOrders(data.orders.map((o) => toOrderInput(orderSchema.parse(o))));
-  return { store, policies };
-}
+const seeded = (kind: StoreKind, count: number) => seededDemoStore(kind, 'recovery', count, 3, clock);
 
 async function snapshot(store: Store) {
   const out: Record<string, unknown> = {};

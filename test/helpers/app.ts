@@ -9,6 +9,9 @@ import { createTierbot, type Tierbot, type TierbotOptions } from '../../src/serv
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { mongoTestDb } from '../setup/mongo.ts';
+import { demoData } from '../../src/app/demo.ts';
+import { orderSchema, toOrderInput } from '../../src/app/inputs.ts';
+import { PolicyService } from '../../src/app/policy-service.ts';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
 
@@ -82,4 +85,21 @@ export async function startApp(store: Store, opts: StartAppOptions = {}): Promis
 export function fixedClock(iso: string): Clock & { set(iso: string): void } {
   let now = Date.parse(iso);
   return { now: () => now, set: (v: string) => (now = Date.parse(v)) };
+}
+
+/**
+ * A store holding the demo org and `count` demo customers with their orders, and a policy whose
+ * downgrades need two consecutive runs (so a run applied twice would show).
+ */
+export async function seededDemoStore(kind: StoreKind, label: string, count: number, seed: number, clock: Clock) {
+  const store = makeTestStore(kind, label);
+  await store.init();
+  const files = await loadConfigFiles(resolve(import.meta.dirname, '../../config'));
+  const policies = new PolicyService(store, clock);
+  await policies.ensure({ ...files.policy, stability: { downgradeAfterRuns: 2 } });
+  const data = demoData(files.demoOrg!, clock.now(), count, seed);
+  await store.putOrg(files.demoOrg!);
+  await store.upsertCustomers(data.customers);
+  await store.ingestOrders(data.orders.map((o) => toOrderInput(orderSchema.parse(o))));
+  return { store, policies };
 }
