@@ -1,4 +1,4 @@
-// approval_request (SPEC §5): to the managers of the customer's team. Shows customer, submitter, points per
+// approval_request (README "Chat"): to the managers of the customer's team. Shows customer, submitter, points per
 // dimension, weighted total, previous total and delta, comment. Actions: approve · reject (with reason).
 import {
   callback,

@@ -1,4 +1,4 @@
-// approval_result (SPEC §5): outcome, who decided and when, new value score and tier. No actions.
+// approval_result (README "Chat"): outcome, who decided and when, new value score and tier. No actions.
 // Two views: `submitter` (a new message to the rep who submitted) and `managers` (the managers' request
 // card updated in place: the request content plus the outcome, buttons closed). Outcomes include
 // `superseded` (a newer score replaced this one) and `expired` (nobody decided in time).

@@ -1,4 +1,4 @@
-// churn_alert (SPEC §5): to the owner rep. Shows customer, tier, risk level, each reason with its
+// churn_alert (README "Chat"): to the owner rep. Shows customer, tier, risk level, each reason with its
 // numbers, last order and the 12-month spend trend. Actions: claim follow-up · log contact outcome
 // (reached / no answer / won back / lost) · snooze 7 days · request re-score.
 import type { Risk } from '../src/domain/types.ts';
@@ -25,7 +25,7 @@ export interface ChurnAlertData extends CardContext {
   recencyDays: number | null;
   /** spend per calendar month, oldest first (12 months, 'YYYY-MM') */
   trend: { months: string[]; spend: number[] };
-  /** default 7 (SPEC §5 "snooze 7 days") */
+  /** default 7 (the card's "snooze 7 days") */
   snoozeDays?: number;
 }
 

@@ -137,7 +137,7 @@ function spendSeries(d: Record<string, unknown>): { month?: string; spend: numbe
 }
 
 /**
- * One line per churn reason, with the numbers that made it fire (SPEC §4 churn detectors).
+ * One line per churn reason, with the numbers that made it fire (docs/policy.md, "Churn detectors and risk").
  * Known shapes: overdue {recencyDays, medianIntervalDays, factor, minDays};
  * spendDrop {months: [{month, spend}] | number[], pct}; anything else is shown key by key.
  */
@@ -195,7 +195,7 @@ export function pointsOf(dim: DimensionInfo, s: ScorePoints): number | undefined
 }
 
 /**
- * Σ weight · points over the dimensions, 2 decimals (SPEC §4 value score); null when a dimension has
+ * Σ weight · points over the dimensions, 2 decimals (docs/policy.md, "Value score"); null when a dimension has
  * no points (the policy's `missing: "null"`), unless `missingAsZero`.
  */
 export function weightedTotal(dims: DimensionInfo[], s: ScorePoints, missingAsZero = false): number | null {

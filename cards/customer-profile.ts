@@ -1,4 +1,4 @@
-// customer_profile (SPEC §5): to whoever asked. Tier, metrics, value score, risk, explanation.
+// customer_profile (README "Chat"): to whoever asked. Tier, metrics, value score, risk, explanation.
 // Actions: score · claim.
 import type { Explanation, Lifecycle, Metrics, Risk } from '../src/domain/types.ts';
 import {

@@ -1,4 +1,4 @@
-// daily_digest (SPEC §5): to the team chat (and optionally each rep). At-risk customers ranked by value
+// daily_digest (README "Chat"): to the team chat (and optionally each rep). At-risk customers ranked by value
 // at stake (top 10 and "N more"), tier moves since the last digest, pending approvals. Action: open in console.
 import type { RiskLevel } from '../src/domain/types.ts';
 import { customerName, type Person, personName, type TierRef, tierText } from './common.ts';

@@ -1,4 +1,4 @@
-// Every string a card shows, in Simplified Chinese (default) and English (SPEC §5).
+// Every string a card shows, in Simplified Chinese (default) and English.
 // Placeholders are `{name}`. Button labels stay ≤ 10 characters (WeCom's suggested button length).
 // Labels of tiers, dimensions, metrics, risk levels, lifecycle stages and churn reasons live here too;
 // for tiers and dimensions the policy's own (Chinese) name wins in zh-CN, the English label in en.

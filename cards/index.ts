@@ -1,4 +1,4 @@
-// Card kinds (SPEC §5): one pure builder per kind, `(data, locale) => Card`.
+// Card kinds (README "Chat"): one pure builder per kind, `(data, locale) => Card`.
 export * from './model.ts';
 export { churnAlert, type ChurnAlertData } from './churn-alert.ts';
 export { tierChange, type TierChangeData, type Playbook } from './tier-change.ts';

@@ -1,4 +1,4 @@
-// The platform-neutral card model (SPEC §5). Card builders in this folder produce a `Card`;
+// The platform-neutral card model. Card builders in this folder produce a `Card`;
 // one renderer per platform (src/platforms/<platform>/render.ts) turns it into that platform's payload.
 // Keep this as small as the eight card kinds need: renderers must handle every variant below.
 // Every string in a card is plain text (data as typed, never markup); each renderer escapes it once for
@@ -46,7 +46,7 @@ export const ACTION_KEYS = [
 ] as const;
 export type ActionKey = (typeof ACTION_KEYS)[number];
 
-/** Contact outcomes of `contact.log` (SPEC §5: reached / no answer / won back / lost). */
+/** Contact outcomes of `contact.log`: reached / no answer / won back / lost. */
 export const CONTACT_OUTCOMES = ['reached', 'no_answer', 'won_back', 'lost'] as const;
 export type ContactOutcome = (typeof CONTACT_OUTCOMES)[number];
 
@@ -166,7 +166,7 @@ export interface Form {
   commandExample: string;
 }
 
-/** Points a points field offers: 0, 10, …, 100 (SPEC §5). */
+/** Points a points field offers: 0, 10, …, 100. */
 export const POINT_STEPS: readonly number[] = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
 
 export interface Card {

@@ -1,4 +1,4 @@
-// score_form (SPEC §5): to the rep who asked. Shows the customer, each manual dimension with weight and
+// score_form (README "Chat"): to the rep who asked. Shows the customer, each manual dimension with weight and
 // guidance, the current approved points, and a comment. Action: submit.
 // Field names are the dimension keys plus `comment`; the submit carries {k: 'score.submit', r: ref}.
 import {

@@ -1,4 +1,4 @@
-// tier_change (SPEC §5): to the owner rep (and the manager on a downgrade from the top tier).
+// tier_change (README "Chat"): to the owner rep (and the manager on a downgrade from the top tier).
 // Shows from → to, why (explanation) and the new tier's playbook. Actions: score this customer · acknowledge.
 import type { Explanation } from '../src/domain/types.ts';
 import {

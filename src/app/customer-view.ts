@@ -1,4 +1,4 @@
-// The API's representation of a customer (SPEC §3).
+// The API's representation of a customer (GET /api/v1/customers/:id, README "HTTP API").
 import type { CustomerRecord, HistoryEntry } from '../ports/store.ts';
 
 export function customerView(c: CustomerRecord, history?: HistoryEntry[]) {

@@ -22,7 +22,7 @@ function validateRows<S extends z.ZodType>(rows: unknown[], schema: S) {
   return { valid, rejected };
 }
 
-/** A customer without `teamId` belongs to its owner's team (SPEC §3). */
+/** A customer without `teamId` belongs to its owner's team. */
 export async function ingestCustomers(store: Store, rows: unknown[], org: Org | null) {
   const { valid, rejected } = validateRows(rows, customerSchema);
   const teamOf = new Map((org?.users ?? []).map((u) => [u.id, u.teamId ?? null]));

@@ -1,5 +1,5 @@
-// The persistent outbox (SPEC §8): every outgoing card is first stored under its idempotency key,
-// then delivered by a worker that claims each attempt by inserting a document (SPEC §9).
+// The persistent outbox (docs/architecture.md, "Outbox"): every outgoing card is first stored under its idempotency key,
+// then delivered by a worker that claims each attempt by inserting a document (docs/storage.md).
 // Nothing is sent twice by us; a crash after a platform accepted a send but before we recorded it is
 // covered by the platforms' own dedupe keys (Feishu `uuid`, WeCom duplicate check, DingTalk outTrackId).
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Single-customer re-evaluation (SPEC §4): after an approved score or on demand, using the
+// Single-customer re-evaluation (docs/policy.md): after an approved score or on demand, using the
 // population statistics of the latest full run.
 import { randomUUID } from 'node:crypto';
 import { compilePolicy, evaluateCustomer } from '../domain/engine.ts';

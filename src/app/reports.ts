@@ -1,4 +1,4 @@
-// Report data for the dashboard and for simulate (SPEC §7). Reads only; never writes.
+// Report data for the dashboard and for simulate (README "HTTP API"). Reads only; never writes.
 import { baseMetrics, compilePolicy, evaluateCustomer, PopulationBuilder } from '../domain/engine.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { Store } from '../ports/store.ts';

@@ -1,4 +1,4 @@
-// Environment (SPEC §10), validated once at start. Every bad or missing value is named.
+// Environment (README "Configuration"), validated once at start. Every bad or missing value is named.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-// Churn detectors and risk level (SPEC §4 "Churn detectors").
+// Churn detectors and risk level (docs/policy.md, "Churn detectors and risk").
 import type { CompiledPolicy } from './compile.ts';
 import { traceCondition, type Attributes, type Values } from './conditions.ts';
 import type { Frame, Scan } from './metrics.ts';

@@ -1,4 +1,4 @@
-// Lifecycle stage (SPEC §4 "Lifecycle"): the first that holds, in this order.
+// Lifecycle stage (docs/policy.md, "Lifecycle"): the first that holds, in this order.
 import type { CompiledPolicy } from './compile.ts';
 import type { Attributes, Values } from './conditions.ts';
 import type { Lifecycle, Metrics } from './types.ts';

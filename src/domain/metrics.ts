@@ -1,4 +1,4 @@
-// Per-customer metrics from a rollup (SPEC §4.1). Money is summed in integer fen and exposed in yuan.
+// Per-customer metrics from a rollup (docs/policy.md, "Metrics"). Money is summed in integer fen and exposed in yuan.
 // A refund is a counted order like any other: it subtracts from the sums and counts in frequency/orderCount,
 // and its date counts for recency, tenure and intervals.
 import type { CompiledPolicy } from './compile.ts';

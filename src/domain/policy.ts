@@ -1,8 +1,8 @@
-// The tiering policy (SPEC §4): zod schema, condition validation and parsePolicy.
+// The tiering policy (docs/policy.md): zod schema, condition validation and parsePolicy.
 import { z } from 'zod';
 import { isValidTimeZone } from './time.ts';
 
-/** Metrics usable in conditions (SPEC §4.1). */
+/** Metrics usable in conditions (docs/policy.md, "Metrics"). */
 export const CONDITION_METRICS = [
   'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue',
   'tenureDays', 'medianIntervalDays', 'monetaryTopPct', 'r', 'f', 'm', 'rfmTotal', 'valueScore',

@@ -1,4 +1,4 @@
-// Weighted value score (SPEC §4 "Value score").
+// Weighted value score (docs/policy.md, "Value score").
 import { compilePolicy, type CompiledDimension, type CompiledPolicy } from './compile.ts';
 import type { Policy } from './policy.ts';
 import { valuesOf, type Values } from './conditions.ts';

@@ -1,4 +1,4 @@
-// The admin/API routes of SPEC §7 under /api/v1. Thin: parse, validate, call the application, shape the answer.
+// The admin/API routes under /api/v1 (README "HTTP API"). Thin: parse, validate, call the application, shape the answer.
 import { z } from 'zod';
 import { customerView } from '../app/customer-view.ts';
 import { NotFound, ValidationFailed } from '../app/errors.ts';

@@ -1,4 +1,4 @@
-// Request bodies: size-limited UTF-8, JSON / NDJSON everywhere, YAML only for a policy; the errors of SPEC §7.
+// Request bodies: size-limited UTF-8, JSON / NDJSON everywhere, YAML only for a policy; the error statuses of README "HTTP API".
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { isMap, LineCounter, parseDocument, visit, type Document } from 'yaml';

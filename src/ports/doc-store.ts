@@ -1,5 +1,5 @@
 // A small document API for the workflow state (outbox, claims, action refs, seen events, audit,
-// score requests, console inbox). Deliberately limited to what is portable (SPEC §9): top-level
+// score requests, console inbox). Deliberately limited to what is portable (docs/storage.md): top-level
 // equality/range filters, sort, limit; exclusivity only by inserting a document whose _id is the claim key.
 
 export type Scalar = string | number | boolean | null;

@@ -1,5 +1,5 @@
 // The storage port. Two adapters implement it: memory (embedded default) and mongo.
-// Both must pass test/store/contract.test.ts. Rules for the mongo adapter: SPEC §9 portable storage rules.
+// Both must pass test/store/contract.test.ts. Rules for the mongo adapter: docs/storage.md.
 import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../domain/types.ts';
 import type { DocStore } from './doc-store.ts';
 import type { Liveness } from './liveness.ts';

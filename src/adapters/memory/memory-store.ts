@@ -1,6 +1,6 @@
-// The embedded, in-process store (SPEC §2 "embedded default"). Nothing survives a restart.
+// The embedded, in-process store (the embedded default of README "Quick start"). Nothing survives a restart.
 //
-// Sized for SPEC §9 (1,000,000 customers, 20,000,000 orders):
+// Sized for 1,000,000 customers and 20,000,000 orders (README "Benchmarks"):
 //   - customers: Map by id + an id index sorted lazily (re-sorted on demand after inserts out of
 //     order), walked by binary search for pagination and streaming;
 //   - orders: OrderIndex (typed arrays outside the V8 heap, ~52 bytes per order, order-index.ts)

@@ -108,7 +108,7 @@ export class Alerts {
     await this.deps.notifier.toUser(owner, card, { kind: 'churn_alert', subject: customer.id, period: `${level}:${rules.join('+')}:${run.id}` }, false);
   }
 
-  /** Claim, snooze and log actions: owner or team manager (SPEC §8); admins too. */
+  /** Claim, snooze and log actions: owner or team manager, and admins (docs/architecture.md, "Authorization"). */
   private async authorised(user: OrgUser, customerId: string, action: string, platform: string) {
     const org = await loadOrg(this.deps.store);
     const customer = await this.deps.store.getCustomer(customerId);

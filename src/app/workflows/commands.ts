@@ -1,4 +1,4 @@
-// Chat commands (SPEC §5) and the card actions, registered on the Bot by key. Every handler is the
+// Chat commands (README "Chat") and the card actions, registered on the Bot by key. Every handler is the
 // same on Feishu, WeCom, DingTalk and the console: it never knows which platform it runs on.
 import { customerName, personName } from '../../../cards/common.ts';
 import { formatNumber, formatYuan } from '../../../cards/format.ts';

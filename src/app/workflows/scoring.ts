@@ -1,4 +1,4 @@
-// Manual scoring with manager approval (SPEC §4 value score, §5 cards, §8 rules).
+// Manual scoring with manager approval (README "Chat"; who may submit and decide: docs/architecture.md, "Authorization").
 // The decision is taken by inserting the decision document: racing clicks and repeated deliveries
 // give exactly one decision; everyone else is told who decided.
 import { randomBytes } from 'node:crypto';
@@ -301,7 +301,7 @@ export class AlreadyDecided extends AppError {
   }
 }
 
-/** Owner, a manager of the customer's team, or an admin (SPEC §8). */
+/** Owner, a manager of the customer's team, or an admin. */
 export function canSubmit(user: OrgUser, org: Org, customer: CustomerRecord): boolean {
   return canActOn(user, org, customer);
 }

@@ -1,6 +1,7 @@
 import { VerificationError } from './errors.ts';
 
-/** SPEC §8: deliveries whose signed timestamp is more than one hour from now are replays. */
+/** Deliveries whose signed timestamp is more than one hour from now are replays (docs/architecture.md,
+ * "Inbound verification"). */
 export const REPLAY_WINDOW_MS = 60 * 60 * 1000;
 
 /** How a platform writes its timestamps: Feishu and WeCom in seconds, DingTalk in milliseconds. */
