@@ -1,4 +1,6 @@
-// DingTalk OpenAPI (api.dingtalk.com) over fetch (platforms/dingtalk.md §2, §3). Every call goes through the
+// DingTalk OpenAPI (api.dingtalk.com) over fetch. Official pages, under https://open.dingtalk.com/document/orgapp/:
+// chatbots-send-one-on-one-chat-messages-in-batches, the-robot-sends-a-group-message, create-and-deliver-cards,
+// interactive-card-update-interface, obtain-the-access_token-of-an-internal-app. Every call goes through the
 // shared Outbound: one rate-limit gate per API (DingTalk limits each API separately), one token cache per app.
 import type { Answer, PlatformProfile, Timer } from '../shared/outbound.ts';
 import { DeliveryFailure, Outbound, TokenCache, realTimer } from '../shared/outbound.ts';
@@ -19,7 +21,7 @@ export interface DingtalkClientOptions {
   timer?: Timer;
 }
 
-/** A robot message body part: `msgParam` is a JSON string (dingtalk.md §2.4). */
+/** A robot message body part: `msgParam` is a JSON string (batchSend and groupMessages/send pages above). */
 export interface RobotMessageBody {
   msgKey: string;
   msgParam: string;

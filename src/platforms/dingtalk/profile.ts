@@ -1,5 +1,7 @@
-// DingTalk's outbound profile (platforms/dingtalk.md §2.6, §6): limits and what each API answer means.
-// Data only; the shared Outbound (../shared/outbound.ts) does the waiting, token refresh and failing.
+// DingTalk's outbound profile: limits and what each API answer means (docs/platforms/dingtalk.md, "Limits and
+// behaviour worth knowing"; throttling and its error codes:
+// https://open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-dingtalk-server).
+// Data only; the shared Outbound (src/platforms/shared/outbound.ts) does the waiting, token refresh and failing.
 import { isNetworkError, type Answer, type PlatformProfile, type RateLimit, type Verdict } from '../shared/outbound.ts';
 
 export interface DingtalkProfileOptions {

@@ -126,7 +126,8 @@ export function cardCallbackToAction(data: string): InboundAction | null {
   return action;
 }
 
-/** What a card callback may answer (dingtalk.md §3.3); sent as `socketCallBackResponse(messageId, response)`. */
+/** What a card callback may answer (https://open.dingtalk.com/document/orgapp/event-callback-card);
+ * sent as `socketCallBackResponse(messageId, response)`. */
 export interface CardCallbackResponse {
   cardData?: { cardParamMap: Record<string, string> };
   /** only the clicker sees it; the template shows `toast` (text) and `toastKind` (success|info|warning|error) */
@@ -152,7 +153,8 @@ export function cardCallbackResponse(reply: ActionReply, renderCard: (card: Card
   return out.cardData || out.userPrivateData ? out : null;
 }
 
-/** A robot-message rendering as a sessionWebhook body (custom-robot format, dingtalk.md §2.5, §5). */
+/** A robot-message rendering as a sessionWebhook body (the custom-robot format of
+ * https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages). */
 export function sessionMessage(rendered: DingtalkRobotMessage): Record<string, unknown> {
   const p = JSON.parse(rendered.msgParam) as Record<string, string>;
   if (rendered.msgKey === 'sampleMarkdown') return { msgtype: 'markdown', markdown: { title: p.title, text: p.text } };

@@ -1,4 +1,4 @@
-// Card → DingTalk (钉钉) payloads (platforms/dingtalk.md §2.4, §3, §3.4). Pure and deterministic.
+// Card → DingTalk (钉钉) payloads (both modes: docs/platforms/dingtalk.md §4). Pure and deterministic.
 //
 // Two modes:
 //
@@ -24,7 +24,7 @@
 //    from these (ActionCard buttons only open URLs), so:
 //    - a card with callback actions → `sampleMarkdown` whose action links are
 //      `dtmd://dingtalkclient/sendMessage?content=…`: a tap makes the user's client send the command
-//      `<label> /tb <k> <r> [<v>]` to the bot (one-to-one robot chats; community-proven, see notes §3.4 B),
+//      `<label> /tb <k> <r> [<v>]` to the bot (one-to-one robot chats; widely used, but not in DingTalk's docs),
 //      parsed by `parseCommand`. No confirm dialogs are possible; an option action (contact outcome) is one
 //      link per option; a reason is a preset link, or typed: `/tb score.reject <r> other <text>`.
 //    - the score form cannot be shown: the card lists each dimension with weight and guidance and the chat

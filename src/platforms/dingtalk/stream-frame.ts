@@ -1,4 +1,5 @@
-// DingTalk Stream-mode frames (dingtalk.md §1.5, §3.3) as pure functions: validate a downstream frame,
+// DingTalk Stream-mode frames (open-dingtalk/developerpedia docs/learn/stream/protocol.md; card callbacks:
+// https://open.dingtalk.com/document/orgapp/event-callback-card) as pure functions: validate a downstream frame,
 // read its data, parse a card callback, and build the upstream ACK. The transport (dingtalk-stream's
 // DWClient or a test fake) stays outside.
 import { z } from 'zod';
@@ -94,7 +95,7 @@ export interface DingtalkCardAction {
   actionIds: string[];
   /** the button's 回传参数 */
   params: Record<string, unknown>;
-  /** dedupe key for the click (dingtalk.md §6): outTrackId + userId + actionIds */
+  /** dedupe key for the click (docs/architecture.md, "Event dedupe"): outTrackId + userId + actionIds */
   dedupeId: string;
 }
 

@@ -1,5 +1,6 @@
-// DingTalk Stream mode (DINGTALK_MODE=stream): the official `dingtalk-stream` DWClient with the fixes of
-// platforms/dingtalk.md §1.6 and §7, and the wiring of its two callback topics to the receiver.
+// DingTalk Stream mode (DINGTALK_MODE=stream): the official `dingtalk-stream` DWClient with fixes for its 2.1.5
+// defects (open-dingtalk/dingtalk-stream-sdk-nodejs issues #13, #16 and #18; PR #17 fixes the storm on GitHub
+// only), and the wiring of its two callback topics to the receiver.
 //
 // SafeDWClient (2.1.5 has a reconnect storm, leaks sockets and cannot be stopped):
 // - autoReconnect off; reconnects are driven by the current socket's `close` only, single-flight, with
@@ -72,7 +73,8 @@ export class SafeDWClient extends DWClient {
   private lastSeen = 0;
 
   constructor(options: SafeStreamOptions) {
-    // autoReconnect is not in the constructor's declared type but is read at runtime (dingtalk.md §1.2)
+    // autoReconnect is not in the constructor's declared type but is read at runtime (src/client.ts spreads the
+    // options over its defaults)
     const config = { clientId: options.clientId, clientSecret: options.clientSecret, ua: 'tierbot', keepAlive: false, autoReconnect: false };
     super(config);
     const idleMs = options.idleMs ?? 60_000;

@@ -1,4 +1,5 @@
-// Feishu/Lark webhook crypto (feishu.md §4): the request signature and the `{"encrypt": …}` body cipher.
+// Feishu/Lark webhook crypto: the request signature and the `{"encrypt": …}` body cipher, as specified in
+// https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/encrypt-key-encryption-configuration-case
 import { createHash, randomBytes } from 'node:crypto';
 import { aes256CbcDecrypt, aes256CbcEncrypt, AES_BLOCK_BYTES, decodeBase64, decodeUtf8 } from '../shared/aes-cbc.ts';
 import { VerificationError } from '../shared/errors.ts';

@@ -1,10 +1,13 @@
-// Outgoing cards through the Lark SDK (platforms/feishu.md §1): im.v1.message.create to a user (open_id) or a
-// team chat (chat_id), im.v1.message.patch to update in place. Every call goes through the shared Outbound
-// (rate limits, token, classification via profile.ts).
+// Outgoing cards through the Lark SDK: im.v1.message.create to a user (open_id) or a team chat (chat_id),
+// im.v1.message.patch to update in place. Every call goes through the shared Outbound (rate limits, token,
+// classification via profile.ts). API pages:
+//   https://open.feishu.cn/document/server-docs/im-v1/message/create
+//   https://open.feishu.cn/document/server-docs/im-v1/message-card/patch
 //
-// Token: the SDK's own cache never refreshes on 99991663 (§1.2), so it is switched off (`disableTokenCache`)
-// and our TokenCache fetches /open-apis/auth/v3/tenant_access_token/internal; each call carries the token with
-// `lark.withTenantToken`, and Outbound invalidates exactly that token when Feishu rejects it.
+// Token: the SDK's own cache (client/token-manager.ts) is never refreshed when Feishu answers 99991663 (the SDK
+// has no retry at all), so it is switched off (`disableTokenCache`) and our TokenCache fetches
+// /open-apis/auth/v3/tenant_access_token/internal; each call carries the token with `lark.withTenantToken`,
+// and Outbound invalidates exactly that token when Feishu rejects it.
 import { createHash } from 'node:crypto';
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Card } from '../../../cards/model.ts';

@@ -1,7 +1,11 @@
-// Feishu/Lark as data for the shared outbound mechanism (platforms/feishu.md §6): rate limits and what each
-// API answer means. The SDK throws an AxiosError for every non-2xx answer (business errors such as 230020
-// come back as HTTP 400), and returns the body for HTTP 200 even when `code != 0` (§1.3), so both shapes
-// are read here.
+// Feishu/Lark as data for the shared outbound mechanism: rate limits and what each API answer means
+// (docs/platforms/feishu.md §9). Limits and codes:
+//   https://open.feishu.cn/document/server-docs/im-v1/message/create
+//   https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control
+//   https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code
+// The SDK throws an AxiosError for every non-2xx answer (its http/index.ts is a plain axios instance; business
+// errors such as 230020 come back as HTTP 400), and returns the body for HTTP 200 even when `code != 0`, so
+// both shapes are read here.
 import * as lark from '@larksuiteoapi/node-sdk';
 import { isNetworkError, type Answer, type PlatformProfile, type RateLimit, type Verdict } from '../shared/outbound.ts';
 
@@ -28,7 +32,8 @@ export const FEISHU_RATE_LIMITS: RateLimit[] = [
   { scope: 'recipient', max: 5, windowMs: 1000 + WINDOW_MARGIN_MS },
 ];
 
-/** FEISHU_DOMAIN without a trailing slash (the SDK joins URLs as plain strings, §1.1), or Feishu's own. */
+/** FEISHU_DOMAIN without a trailing slash (the SDK joins `${domain}/${url}` as plain strings: client/client.ts),
+ * or Feishu's own. */
 export function feishuDomain(domain: string | undefined): string | lark.Domain {
   return domain ? domain.replace(/\/+$/, '') : lark.Domain.Feishu;
 }

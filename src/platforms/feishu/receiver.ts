@@ -20,7 +20,8 @@ import { render, type FeishuCard } from './render.ts';
 import { createFeishuVerifier } from './verify.ts';
 
 export const FEISHU_WEBHOOK_PATH = '/webhooks/feishu';
-/** Encrypted events carry message text up to 150 KB (feishu.md §5.3) plus base64 overhead. */
+/** Encrypted events carry message text up to 150 KB (the limit of https://open.feishu.cn/document/server-docs/im-v1/message/create)
+ * plus base64 overhead. */
 export const MAX_BODY_BYTES = 1 << 20;
 /** Feishu allows 3 s end to end (connect included); the core answers within 2 s, this is the backstop. */
 export const CALLBACK_DEADLINE_MS = 2500;
@@ -28,7 +29,7 @@ export const CALLBACK_DEADLINE_MS = 2500;
 export const CARD_ACTION_EVENT = 'card.action.trigger';
 export const MESSAGE_EVENT = 'im.message.receive_v1';
 
-/** The body of a card callback answer (feishu.md §3.3). */
+/** The body of a card callback answer (https://open.feishu.cn/document/feishu-cards/card-callback-communication). */
 export interface FeishuCallbackResponse {
   toast?: { type: 'success' | 'info' | 'warning' | 'error'; content: string };
   card?: { type: 'raw'; data: FeishuCard };

@@ -1,9 +1,10 @@
-// Card → Feishu/Lark Card JSON 2.0 (platforms/feishu.md §5). Pure and deterministic.
+// Card → Feishu/Lark Card JSON 2.0 (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure).
+// Pure and deterministic.
 //
 // Decisions:
 // - Header colour by tone: info blue, success green, warning orange, danger red.
 // - `fields` → rows of a two-column `column_set` with markdown; `text`/`list`/`table` → markdown
-//   (tables as ranked lines: 2.0 markdown tables are not in our notes); `trend` → a `chart` (VChart bar spec).
+//   (tables as ranked lines: markdown tables in 2.0 cards are not relied on); `trend` → a `chart` (VChart bar spec).
 // - Callback buttons carry `behaviors: [{type: 'callback', value: {k, r, v?}}]`; link actions are
 //   `open_url` buttons. An action with `options` (contact outcome) becomes one button per option (`v`).
 // - An action that `needsReason` (reject): all callback buttons go into a `form` with a free-text

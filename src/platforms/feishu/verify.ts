@@ -1,5 +1,6 @@
 // Verification of inbound Feishu/Lark webhook requests (events and card callbacks on one URL).
-// It closes the gaps of the SDK's own checks (feishu.md §2.2, §7):
+// It closes the gaps of the SDK's own checks (@larksuiteoapi/node-sdk dispatcher/request-handle.ts: the signature
+// is computed over JSON.stringify of the parsed body, and nothing at all is checked without an encrypt key):
 //  - the signature is computed over the raw body as received, not a re-serialised JSON;
 //  - without an encrypt key the verification token is compared (constant time), for v2 events too, and read
 //    from the envelope before anything flattens it (a card callback's `event.token` is not the app's token);
@@ -86,7 +87,8 @@ function parseEvent(payload: JsonObject): ParsedEvent {
     const v1 = parseWith(v1Schema, payload, 'v1 event');
     return { eventId: v1.uuid, eventType: v1.event.type, schema: '1.0', token: v1.token };
   }
-  // The legacy flat card callback (card.action.trigger_v1) and anything else: not accepted (feishu.md §3.4).
+  // The legacy flat card callback (card.action.trigger_v1) and anything else: not accepted (400;
+  // docs/platforms/feishu.md §3b).
   throw new VerificationError('unsupported_payload', 'neither a v2 event, a v1 event nor url_verification');
 }
 

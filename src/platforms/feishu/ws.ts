@@ -1,7 +1,8 @@
-// Feishu/Lark long connection (FEISHU_MODE=ws; platforms/feishu.md §2.3): no public URL needed. The SDK's
+// Feishu/Lark long connection (FEISHU_MODE=ws; setup: docs/platforms/feishu.md §3c): no public URL needed. The SDK's
 // WSClient asks `${domain}/callback/ws/endpoint` for a WebSocket URL, receives protobuf frames and hands each
 // event to an EventDispatcher (no signature or decryption over the connection), and sends the handler's
-// result back in the ACK frame — only when it is truthy, so handlers always return an object (§7.9).
+// result back in the ACK frame — only when it is truthy (`if (result)` in the SDK's ws-client/index.ts), so
+// handlers always return an object.
 // Events and card callbacks use the same mapping as the webhook (FeishuInbound).
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { AppEnv } from '../../config/env.ts';
@@ -10,7 +11,8 @@ import { PlatformConfigError } from '../shared/errors.ts';
 import { sdkLogger, sdkOptions } from './messenger.ts';
 import { CARD_ACTION_EVENT, MESSAGE_EVENT, type FeishuInbound } from './receiver.ts';
 
-/** Without a pong watchdog a half-open socket is never noticed and the bot goes deaf (§7.8). */
+/** Without a pong watchdog a half-open socket is never noticed and the bot goes deaf; the SDK's
+ * `wsConfig.pingTimeout` is off unless set (ws-client/index.ts). */
 export const WS_PING_TIMEOUT_S = 10;
 export const WS_START_TIMEOUT_MS = 30_000;
 

@@ -1,4 +1,5 @@
-// A small typed REST client for the WeCom APIs tierbot uses (platforms/wecom.md §2, §3.2, §5).
+// A small typed REST client for the WeCom APIs tierbot uses (https://developer.work.weixin.qq.com/document/path/:
+// 91039 gettoken, 90236 message/send, 94888 update_template_card, 90248 appchat/send, 91770 group robot).
 // Every call returns the raw Answer (HTTP status + parsed JSON) for the profile to classify; nothing here
 // retries or interprets errcodes. Tokens and robot keys travel only in the URL and never in an error message.
 import type { Answer } from '../shared/outbound.ts';

@@ -1,6 +1,7 @@
-// WeCom (企业微信) callback verification and crypto (wecom.md §4): URL verification (GET with echostr),
-// encrypted event/message POSTs, and encrypted passive replies. Mechanism shared with DingTalk
-// (../shared/callback-crypto.ts); what is WeCom's here is XML, the query names and the dedupe id.
+// WeCom (企业微信) callback verification and crypto (https://developer.work.weixin.qq.com/document/path/90968):
+// URL verification (GET with echostr), encrypted event/message POSTs, and encrypted passive replies. Mechanism
+// shared with DingTalk (src/platforms/shared/callback-crypto.ts); what is WeCom's here is XML, the query names
+// and the dedupe id.
 import { createHash } from 'node:crypto';
 import { createCallbackCrypto, type CallbackProfile } from '../shared/callback-crypto.ts';
 import { VerificationError } from '../shared/errors.ts';
@@ -21,7 +22,8 @@ export interface WecomCallbackConfig {
 export interface WecomInbound {
   kind: 'message' | 'event';
   /**
-   * Dedupe key (wecom.md §6.3): `msg:<MsgId>` for messages; for events (which have no MsgId)
+   * Dedupe key (WeCom doc 90238: MsgId for messages, FromUserName + CreateTime for events): `msg:<MsgId>` for
+   * messages; for events (which have no MsgId)
    * `evt:` + sha256 of [FromUserName, CreateTime, Event, TaskId, EventKey, SelectedItems (when present)],
    * first 32 hex digits.
    */
@@ -43,7 +45,10 @@ export interface WecomReplyOptions {
 }
 
 export interface WecomCallbackCrypto {
-  /** GET `?msg_signature&timestamp&nonce&echostr` → the plaintext to answer with. No replay check (SPEC §8). */
+  /**
+   * GET `?msg_signature&timestamp&nonce&echostr` → the plaintext to answer with. No replay check: the handshake
+   * has no side effect (docs/architecture.md, "Inbound verification").
+   */
   verifyUrl(query: ParamBag): string;
   /** POST `?msg_signature&timestamp&nonce` + raw XML body → the verified, decrypted, normalised delivery. */
   openEvent(query: ParamBag, rawXml: string, nowMs: number): WecomInbound;

@@ -1,4 +1,6 @@
-// Sends and updates cards on WeCom (platforms/wecom.md §2, §3.2, §5). Every API call goes through the shared
+// Sends and updates cards on WeCom (docs/platforms/wecom.md, "How tierbot uses WeCom"; official pages under
+// https://developer.work.weixin.qq.com/document/path/: 90236 message/send, 94888 update_template_card, 90248
+// appchat/send, 91770 group robot). Every API call goes through the shared
 // Outbound gate (token cache, per-member limits, refresh-once); failures surface as DeliveryFailure for the outbox.
 //
 // Where a card goes, by Recipient kind:
@@ -30,14 +32,14 @@ import { render, renderMarkdown, WECOM_LIMITS, type WecomTemplateCard } from './
  *   the same warning for a later click; a minute folds a double tap and nothing a person would miss.
  */
 export const DUPLICATE_CHECK_S: Record<AppMessageContent['msgtype'], number> = { template_card: 4 * 3600, markdown: 4 * 3600, text: 60 };
-/** A response_code is usable once, within 72 h of the send or click that issued it (§3.2). */
+/** A response_code is usable once, within 72 h of the send or click that issued it (94888). */
 export const RESPONSE_CODE_TTL_MS = 72 * 3600_000;
 /** App-message markdown and text content limit (robot markdown allows 4096). */
 export const APP_CONTENT_BYTES = 2048;
 /** After gettoken answers 40001 (bad secret), do not ask again for this long: repeated tries ban the IP for 1 h. */
 export const BAD_SECRET_PAUSE_MS = 10 * 60_000;
 
-const userKey = (userId: string) => `user:${userId.toLowerCase()}`; // userids are case-insensitive (§7)
+const userKey = (userId: string) => `user:${userId.toLowerCase()}`; // userids are case-insensitive (90196)
 const chatKey = (chatId: string) => `chat:${chatId}`;
 const shortHash = (s: string, n: number) => createHash('sha256').update(s).digest('base64url').slice(0, n);
 

@@ -1,5 +1,7 @@
-// WeCom's outbound profile (platforms/wecom.md §6): rate limits and what each answer means. Data only;
-// the mechanism (token cache, limiter, refresh-once) is ../shared/outbound.ts.
+// WeCom's outbound profile: rate limits and what each answer means (docs/platforms/wecom.md, "How tierbot uses
+// WeCom"; official pages under https://developer.work.weixin.qq.com/document/path/: 90236 message/send, 90312
+// rate limits, 90313 global error codes, 91770 group robot). Data only; the mechanism (token cache, limiter,
+// refresh-once) is src/platforms/shared/outbound.ts.
 import { isNetworkError, type Answer, type PlatformProfile, type RateLimit, type Verdict } from '../shared/outbound.ts';
 
 const MINUTE = 60_000;
@@ -8,7 +10,7 @@ const HOUR = 60 * MINUTE;
 /**
  * Our windows are 2 % + 250 ms longer than WeCom's, so jitter (clock drift, varying latency between our
  * limiter and their arrival) cannot squeeze one extra call into their window. The 250 ms is latency, so it is
- * not time-scaled. Per-member excess is *silently dropped* by WeCom (§6.1): the limiter is the only
+ * not time-scaled. Per-member excess is *silently dropped* by WeCom (90236, 90312): the limiter is the only
  * protection, so it must never be optimistic.
  */
 const JITTER_MARGIN = 1.02;
@@ -34,7 +36,7 @@ export const WECOM_RATE_LIMITS = {
   robotPerMinute: 20,
 } as const;
 
-/** errcodes that are our mistake or WeCom's "no": retrying cannot help (§6.2). */
+/** errcodes that are our mistake or WeCom's "no": retrying cannot help (90313). */
 const GIVE_UP: Record<number, string> = {
   40001: 'invalid corpsecret (check WECOM_SECRET; repeated tries get the IP banned for 1 h)',
   40003: 'invalid userid',
@@ -84,7 +86,7 @@ export function classifyWecom(answer: Answer, timeScale = 1): Verdict {
   switch (code) {
     case 0: {
       // Partly invalid recipients are still "ok" to WeCom; our sends have exactly one recipient, so any
-      // entry here means the card was not delivered (§2.2: userids come back lower-cased).
+      // entry here means the card was not delivered (90236: userids come back lower-cased).
       for (const list of INVALID_LISTS) {
         const value = body[list];
         if (typeof value === 'string' && value !== '') {
@@ -99,7 +101,7 @@ export function classifyWecom(answer: Answer, timeScale = 1): Verdict {
     case -1:
       return { kind: 'retry', afterMs: Math.round(1000 * timeScale), reason: `${what} (system busy)` };
     case 45009:
-      // a per-minute block lasts 60 s (§6.1); an hour block is longer, the outbox's backoff grows from here
+      // a per-minute block lasts 60 s (90312); an hour block is longer, the outbox's backoff grows from here
       return { kind: 'retry', afterMs: Math.round(MINUTE * JITTER_MARGIN * timeScale), reason: `${what} (frequency limit)` };
     case 45033:
       return { kind: 'retry', afterMs: Math.round(2000 * timeScale), reason: `${what} (too many concurrent calls)` };

@@ -1,4 +1,5 @@
-// The WeCom callback receiver (SPEC §7, §8; platforms/wecom.md §3.1, §4, §6.3):
+// The WeCom callback receiver (docs/architecture.md, "Inbound verification"; WeCom docs under
+// https://developer.work.weixin.qq.com/document/path/: 90238 receiving, 90240 events, 90968 crypto):
 //   GET  /webhooks/wecom  URL verification: signature → decrypt echostr → answer its plaintext.
 //   POST /webhooks/wecom  raw XML (size-limited) → signature, decrypt, corp id, replay window (crypto.ts)
 //                         → answer 200 with an empty body at once → hand the normalised event to the sink.

@@ -1,4 +1,5 @@
-// Card → WeCom (企业微信) payloads (platforms/wecom.md §2.3, §5). Pure and deterministic.
+// Card → WeCom (企业微信) payloads (https://developer.work.weixin.qq.com/document/path/: 90236 template_card,
+// 91770 group robot). Pure and deterministic.
 //
 // `render(card)` gives the app-message body (`message/send` minus touser/agentid, or the `template_card`
 // of `update_template_card`); `renderMarkdown(card)` gives a group-robot webhook body (digests to team chats).

@@ -1,5 +1,6 @@
-// WeCom's XML, parsed without any coercion (wecom.md §3.1): `<FromUserName>00123</…>` stays "00123",
-// `<EventKey>1e3</…>` stays "1e3", MsgId stays exact past 2^53. Repeating elements are always arrays.
+// WeCom's XML (https://developer.work.weixin.qq.com/document/path/90240), parsed without any coercion:
+// `<FromUserName>00123</…>` stays "00123", `<EventKey>1e3</…>` stays "1e3", MsgId stays exact past 2^53.
+// Repeating elements are always arrays.
 import { XMLParser } from 'fast-xml-parser';
 import { VerificationError } from '../shared/errors.ts';
 
