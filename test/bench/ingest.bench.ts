@@ -1,4 +1,4 @@
-// Order ingest, orders per second (SPEC §9: rollups kept up to date at ingest):
+// Order ingest, orders per second (rollups are kept up to date at ingest):
 //   1. straight into MemoryStore.ingestOrders, batches of 10,000 (time inside the store only; the batches are
 //      generated between calls, outside the clock); the runner skips this part when store.bench.ts is there;
 //   2. end to end through POST /api/v1/orders over real HTTP (loopback, the real app on an ephemeral port, memory

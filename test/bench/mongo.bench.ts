@@ -1,4 +1,4 @@
-// Recompute against a MongoDB-wire server (SPEC §9: cost grows about linearly with the population: 5x the customers
+// Recompute against a MongoDB-wire server (target: cost grows about linearly with the population: 5x the customers
 // ≈ 5x the time). MONGODB_URI when set, else the FerretDB test server (.cache/bin/mongo-server, SQLite backend) on a
 // free loopback port and a temp dir (BENCH_MONGO_DIR=/dev/shm to keep its files in memory).
 // Per size (~10 orders per customer): load through MongoStore.upsertCustomers / ingestOrders in batches of 10,000

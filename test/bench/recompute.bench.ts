@@ -1,4 +1,4 @@
-// Full recompute on the embedded store (SPEC §9: one instance on 2 cores, 1,000,000 customers, 20,000,000 orders,
+// Full recompute on the embedded store (target: one instance on 2 cores, 1,000,000 customers, 20,000,000 orders,
 // recompute < 20 s, memory < 2 GB). Customers and ~20 orders each over two years (deterministic, common.ts) are
 // loaded through MemoryStore.upsertCustomers / ingestOrders in batches of 10,000, interleaved like a chronological
 // import; then the real Recomputer (PolicyService over the store, the policy of config/policy.yaml) runs twice:

@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in test/bench/*.bench.ts, each in its own process
 // (node --import tsx --expose-gc --max-old-space-size=4096), so memory readings are that benchmark's own and one
-// benchmark's garbage does not slow the next. Prints the machine, a summary against the SPEC targets and every
+// benchmark's garbage does not slow the next. Prints the machine, a summary against the targets and every
 // number, and writes the same Markdown to test/bench/results.md.
 //
 //   BENCH_FULL=1         also the slow parts: 10,000 outbox cards under Feishu's real limits (~10 min) and
@@ -21,7 +21,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ORDER = ['engine', 'recompute', 'store', 'ingest', 'mongo', 'callback', 'outbox'];
 const TITLES: Record<string, string> = {
   engine: '1. Engine alone (one core)',
-  recompute: '2. Full recompute on the embedded store (SPEC: 1,000,000 customers / 20,000,000 orders)',
+  recompute: '2. Full recompute on the embedded store (target: 1,000,000 customers / 20,000,000 orders)',
   store: '3a. Store ingest and read (store.bench.ts)',
   ingest: '3b. Order ingest: memory store and POST /api/v1/orders over HTTP',
   mongo: '4. Recompute on a MongoDB-wire server',
@@ -98,7 +98,7 @@ type Row = [benchmark: string, measure: string, value: string, target: string, v
 const num = (r: BenchResult, k: string): number | undefined => (typeof r[k] === 'number' ? (r[k] as number) : undefined);
 const verdict = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? 'meets' : '**misses**');
 
-/** The headline numbers of each benchmark against SPEC targets. */
+/** The headline numbers of each benchmark against the targets (README "Benchmarks"). */
 function summary(out: Map<string, Outcome>): Row[] {
   const rows: Row[] = [];
   const get = (n: string) => (out.get(n)?.ok ? out.get(n)!.result : undefined);
@@ -168,7 +168,7 @@ const NOTES: Record<string, string> = {
   store: 'The store engineer\'s benchmark (test/bench/store.bench.ts).',
   ingest: 'HTTP: the real app on an ephemeral loopback port over a MemoryStore; bodies built before the clock starts and sent one after another; the time covers upload, NDJSON parsing, validation, ingest and the answer.',
   mongo:
-    'One recompute per size (it writes every customer), after loading customers and ~10 orders each through MongoStore. On FerretDB (SQLite) an update that modifies a document costs time proportional to the collection size, and reads by _id slow down too (probe rows), so load and recompute grow about n²: the SPEC sizes (10,000 and 50,000) would take hours there and are used only on MongoDB (MONGODB_URI=…).',
+    'One recompute per size (it writes every customer), after loading customers and ~10 orders each through MongoStore. On FerretDB (SQLite) an update that modifies a document costs time proportional to the collection size, and reads by _id slow down too (probe rows), so load and recompute grow about n²: the target sizes (10,000 and 50,000) would take hours there and are used only on MongoDB (MONGODB_URI=…).',
   callback:
     'autocannon in its own process, 20 connections, fixed rate, latency corrected for coordinated omission (1 ms resolution). Clicks alternate tier.ack and followup.claim by the customer\'s owner; every request has its own event id. The console endpoint also waits for the outbox (chat.settle) before answering.',
   outbox: 'Outbox over the memory doc store, concurrency 16, the Feishu messenger (Lark SDK) and the fake Feishu in the same process. Real limits: 50/s and 1,000/min per app, 5/s per recipient, each window +100 ms.',
@@ -193,7 +193,7 @@ function markdown(out: Map<string, Outcome>, meta: { started: Date; wallS: numbe
     ),
     '',
   );
-  lines.push('## Summary', '', table(['Benchmark', 'Measure', 'Value', 'Target (SPEC)', ''], summary(out)), '');
+  lines.push('## Summary', '', table(['Benchmark', 'Measure', 'Value', 'Target', ''], summary(out)), '');
   lines.push('## All numbers', '');
   for (const [name, o] of out) {
     lines.push(`### ${TITLES[name] ?? `${name}.bench.ts`}`, '');

@@ -1,4 +1,4 @@
-// Store ingest throughput and memory (SPEC §9). MemoryStore: 100,000 customers and ~2,000,000 orders (mean 20
+// Store ingest throughput and memory. MemoryStore: 100,000 customers and ~2,000,000 orders (mean 20
 // per customer) through ingestOrders in batches of 10,000, arriving interleaved the way a chronological import
 // does (every batch touches ~10,000 different customers); then the same orders again (all duplicates), and one
 // streamCustomers pass over everyone with their rollups (what each recompute pass reads).
@@ -6,7 +6,7 @@
 // (~50,000 orders) on MongoDB, 500 (~10,000 orders) on FerretDB, whose SQLite backend scans the whole table for
 // every query but {_id: x} and takes ms per update statement (its numbers measure FerretDB, not the store).
 // Run: npx tsx test/bench/store.bench.ts
-//      STORE_CUSTOMERS=1000000 node --expose-gc --import tsx test/bench/store.bench.ts   (the full SPEC §9 size)
+//      STORE_CUSTOMERS=1000000 node --expose-gc --import tsx test/bench/store.bench.ts   (the full target size)
 import { randomBytes } from 'node:crypto';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { MongoStore } from '../../src/adapters/mongo/mongo-store.ts';

@@ -124,11 +124,11 @@ describe.each(LOCALES)('churn_alert (%s)', (locale) => {
 });
 
 describe.each(LOCALES)('approval_request (%s)', (locale) => {
-  // SPEC: profitability 90·0.4 + strength 90·0.4 + relationship 60·0.2 = 84
+  // the default policy's weights: profitability 90·0.4 + strength 90·0.4 + relationship 60·0.2 = 84
   const data = approvalData();
   const card = approvalRequest(data, locale);
 
-  it('computes the weighted total of the SPEC example', () => {
+  it('computes the weighted total of the sample scores', () => {
     expect(requestTotal({ ...data, total: undefined })).toBe(84);
   });
 

@@ -1,6 +1,12 @@
-// Independent checks of rendered cards against each platform's documented limits
-// (shared/platforms/feishu.md §5, wecom.md §2.3 and §5, dingtalk.md §2.4 and §3). Each returns a list of
-// violations (empty = fine), so a failing test names every problem at once.
+// Independent checks of rendered cards against each platform's documented limits. Each returns a list of
+// violations (empty = fine), so a failing test names every problem at once. Sources:
+//  - Feishu: https://open.feishu.cn/document/feishu-cards/card-json-v2-structure (≤ 200 components) and
+//    https://open.feishu.cn/document/server-docs/im-v1/message/create (card body ≤ 30 KB)
+//  - WeCom: https://developer.work.weixin.qq.com/document/path/90236 (template_card fields and lengths) and
+//    https://developer.work.weixin.qq.com/document/path/91770 (group robot markdown ≤ 4096 bytes)
+//  - DingTalk: https://open.dingtalk.com/document/development/robot-message-type (msgParam fields),
+//    https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message (msgParam ≤ 15,000 bytes) and
+//    https://open.dingtalk.com/document/orgapp/create-and-deliver-cards (cardParamMap keys ≤ 100 bytes, values ≤ 1 KB)
 import { ACTION_KEYS } from '../../cards/model.ts';
 import type { DingtalkRendered } from '../../src/platforms/dingtalk/render.ts';
 import { parseCommand } from '../../src/platforms/dingtalk/render.ts';

@@ -60,7 +60,7 @@ describe('frequency, monetary and margin over the trailing window', () => {
     );
     expect(m.monetary).toBe(800.25);
     expect(m.lifetimeValue).toBe(800.25);
-    // a refund is a counted order (SPEC: frequency counts the counted orders in the window)
+    // a refund is a counted order (docs/policy.md: frequency counts the counted orders in the window)
     expect(m.frequency).toBe(2);
     expect(m.avgOrderValue).toBe(400.13); // 80025 fen / 2 = 40012.5 fen → rounded to the fen
   });

@@ -13,7 +13,7 @@ function issuesOf(patch: (p: Record<string, any>) => void) {
 const paths = (issues: { path: string }[]) => issues.map((i) => i.path).sort();
 
 describe('the default policy (config/policy.yaml)', () => {
-  it('parses and matches SPEC §4', () => {
+  it('parses and matches docs/policy.md', () => {
     const r = parsePolicy(defaultPolicyInput());
     expect(r.ok).toBe(true);
     if (!r.ok) return;

@@ -1,7 +1,21 @@
 // A fake DingTalk for tests: the OpenAPI (api.dingtalk.com) over HTTP and the Stream gateway over WebSocket,
-// speaking the wire formats of platforms/dingtalk.md §1–§3. It CHECKS what it receives (token header, paths,
-// body shapes, card parameter limits, msgParam fields), records it, enforces the 20-per-window rate limit, and
-// can inject 5xx, QpsLimit codes, token expiry and requests that are processed but never answered.
+// speaking their real wire formats. It CHECKS what it receives (token header, paths, body shapes, card parameter
+// limits, msgParam fields), records it, enforces the 20-per-window rate limit, and can inject 5xx, QpsLimit codes,
+// token expiry and requests that are processed but never answered. Where each rule comes from (official pages
+// under https://open.dingtalk.com/document/, official SDK and docs repositories on GitHub):
+//  - access token, `x-acs-dingtalk-access-token` header: orgapp/obtain-the-access_token-of-an-internal-app
+//  - robot messages: orgapp/chatbots-send-one-on-one-chat-messages-in-batches (≤ 20 userIds) and
+//    orgapp/the-robot-sends-a-group-message (msgParam is a JSON string of ≤ 15,000 bytes); msgParam fields per
+//    msgKey: development/robot-message-type
+//  - interactive cards: orgapp/create-and-deliver-cards (cardParamMap strings only, keys ≤ 100 bytes, values
+//    ≤ 1 KB; an outTrackId already used does nothing) and orgapp/interactive-card-update-interface (without
+//    cardUpdateOptions an update replaces the card data)
+//  - 20 calls per second per API per app, QpsLimit codes: development/how-to-process-api-throttling-on-the-dingtalk-server
+//  - Stream gateway, frames and ACKs: open-dingtalk/developerpedia docs/learn/stream/protocol.md and the SDK,
+//    open-dingtalk/dingtalk-stream-sdk-nodejs src/client.ts (GATEWAY_URL, topics, socketCallBackResponse)
+//  - card callback data: orgapp/event-callback-card
+// Not from an official page: the 64-character limit on outTrackId (an unofficial copy of the docs) and the
+// exact answer to an expired token (assumed).
 import { prng } from '../../src/app/demo.ts';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -28,7 +42,7 @@ const API_ROUTES: Record<string, Api> = {
   'PUT /v1.0/card/instances': 'cardUpdate',
 };
 
-/** msgParam fields per msgKey (dingtalk.md §2.4). */
+/** msgParam fields per msgKey (https://open.dingtalk.com/document/development/robot-message-type). */
 const MSG_FIELDS: Record<string, string[]> = {
   sampleText: ['content'],
   sampleMarkdown: ['title', 'text'],
@@ -531,7 +545,8 @@ function checkTemplateVars(map: Record<string, string>, partial: boolean): strin
 }
 
 // ---------------------------------------------------------------------------------------------
-// Frames DingTalk pushes (data shapes of dingtalk.md §1.5 and §3.3)
+// Frames DingTalk pushes (developerpedia docs/learn/stream/protocol.md; robot message data:
+// https://open.dingtalk.com/document/orgapp/receive-message; card callback data: https://open.dingtalk.com/document/orgapp/event-callback-card)
 
 export function robotMessageData(o: { text: string; userId: string; msgId?: string; group?: boolean; sessionWebhook?: string; conversationId?: string }) {
   return {

@@ -1,5 +1,5 @@
-// A fake Feishu/Lark open platform on 127.0.0.1 speaking the real wire formats (platforms/feishu.md §1, §2.3,
-// §3, §4, §6), for the real @larksuiteoapi/node-sdk to talk to:
+// A fake Feishu/Lark open platform on 127.0.0.1 speaking the real wire formats, for the real
+// @larksuiteoapi/node-sdk to talk to:
 //  - POST /open-apis/auth/v3/tenant_access_token/internal   {app_id, app_secret} → {code:0, tenant_access_token, expire}
 //  - POST /open-apis/im/v1/messages?receive_id_type=…         Bearer token; interactive Card JSON 2.0; uuid dedupe
 //  - PATCH /open-apis/im/v1/messages/:message_id              Bearer token; Card JSON 2.0
@@ -8,6 +8,21 @@
 // It checks what it receives (token, URL, body shape, card JSON), records everything, and injects faults:
 // 5xx, 429/99991400 with x-ogw-ratelimit-reset, 400/230020, token expiry (99991663), and requests that are
 // never answered. It also plays Feishu's side of webhooks: encrypted, signed event and callback deliveries.
+// Where each rule comes from (official pages under https://open.feishu.cn/document/, and the SDK's source,
+// larksuite/node-sdk):
+//  - token: server-docs/authentication-management/access-token/tenant_access_token_internal (2 h lifetime)
+//  - create, `uuid` dedupe within an hour, 230020: server-docs/im-v1/message/create;
+//    patch: server-docs/im-v1/message-card/patch
+//  - 429/99991400 with x-ogw-ratelimit-reset: server-docs/api-call-guide/frequency-control; 99991663 and the other
+//    token codes: server-docs/api-call-guide/generic-error-code
+//  - card JSON 2.0 rules: feishu-cards/card-json-v2-structure,
+//    feishu-cards/card-json-v2-breaking-changes-release-notes
+//    and the component pages under feishu-cards/card-json-v2-components/
+//  - webhook signature and encryption:
+//    server-docs/event-subscription-guide/event-subscription-configure-/encrypt-key-encryption-configuration-case;
+//    event envelope: server-docs/event-subscription-guide/overview;
+//    card callbacks: feishu-cards/card-callback-communication
+//  - the long connection (endpoint request, pbbp2 frames, ACK payload): the SDK's ws-client/ (index.ts, proto-buf/)
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -66,7 +81,7 @@ export function decodeFrame(bytes: Uint8Array): WsFrame {
 
 const header = (f: WsFrame, key: string) => f.headers.find((h) => h.key === key)?.value;
 
-/** AES-256-CBC, key = sha256(encryptKey), base64(iv ‖ ciphertext) — written from §4.2, independent of src/. */
+/** AES-256-CBC, key = sha256(encryptKey), base64(iv ‖ ciphertext): from Feishu's encrypt-key page, independent of src/. */
 export function encryptForFeishu(encryptKey: string, plaintext: string): string {
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-256-cbc', createHash('sha256').update(encryptKey).digest(), iv);
@@ -85,7 +100,7 @@ const REMOVED_IN_2 = new Set(['note', 'action']);
 const INTERACTIVE = new Set(['input', 'select_static', 'button']);
 const TOP_LEVEL = new Set(['schema', 'config', 'card_link', 'header', 'body']);
 
-/** Checks a Card JSON 2.0 the way Feishu refuses one (feishu.md §5); returns the problems found. */
+/** Checks a Card JSON 2.0 the way Feishu refuses one (the card JSON 2.0 pages above); returns the problems found. */
 export function cardProblems(card: unknown): string[] {
   const problems: string[] = [];
   const c = card as Record<string, any>;
@@ -503,7 +518,7 @@ function envelope(eventType: string, event: object, o: EnvelopeOptions) {
   };
 }
 
-/** A card.action.trigger callback (feishu.md §3.3) for a click on one of our buttons. */
+/** A card.action.trigger callback (feishu-cards/card-callback-communication) for a click on one of our buttons. */
 export function cardActionEnvelope(
   o: EnvelopeOptions & { openId: string; value: object; formValue?: Record<string, unknown>; messageId?: string; chatId?: string },
 ) {

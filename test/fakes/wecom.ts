@@ -2,7 +2,8 @@
 // CHECKING what it receives and recording it, plus the platform side of callbacks (encrypted + signed with the
 // independent @wecom/crypto package, posted to the app's receiver). Official pages, under
 // https://developer.work.weixin.qq.com/document/path/: 91039 gettoken, 90236 message/send (发送应用消息),
-// 94888 update_template_card, 90248 appchat/send, 91770 group robot, 90312 rate limits.
+// 94888 update_template_card, 90248 appchat/send, 91770 group robot, 90312 rate limits, 90240 callback events,
+// 90968 callback crypto.
 //
 // APIs: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, /cgi-bin/message/update_template_card,
 // /cgi-bin/appchat/send (access_token), POST /cgi-bin/webhook/send?key= (group robot).
@@ -81,7 +82,7 @@ const HOUR = 60 * MINUTE;
 const TASK_ID = /^[A-Za-z0-9_\-@]{1,128}$/;
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
-/** Checks a template_card against the documented shape and limits (§2.3); returns the problems. */
+/** Checks a template_card against the documented shape and limits (90236); returns the problems. */
 export function templateCardProblems(tc: any, interactiveNeedsTaskId = true): string[] {
   const p: string[] = [];
   if (typeof tc !== 'object' || tc === null) return ['template_card is not an object'];
@@ -208,7 +209,7 @@ export class FakeWecom {
     return code;
   }
 
-  /** The decrypted XML of a template_card_event (§3.1). */
+  /** The decrypted XML of a template_card_event (90240). */
   clickXml(o: { user: string; taskId: string; key: string; cardType: string; selected?: Record<string, string[]>; createTime?: number }): string {
     const code = this.issueClickCode(o.taskId, o.user);
     const items = Object.entries(o.selected ?? {})

@@ -1,6 +1,6 @@
 import type { Metrics } from '../../src/domain/types.ts';
 
-/** The metrics of the customer example in SPEC §3. */
+/** The metrics of a fully evaluated sample customer (tier rank 4, value score 84). */
 export const SPEC_EXAMPLE_METRICS: Metrics = {
   recencyDays: 12,
   frequency: 7,

@@ -1,5 +1,5 @@
 // Smoke test of the MongoDB-wire server the test setup provides (MongoDB, or FerretDB 1.24
-// SQLite in CI): the storage primitives SPEC §9 relies on must behave the same on both.
+// SQLite in CI): the storage primitives docs/storage.md relies on must behave the same on both.
 import { expect, it } from 'vitest';
 import { MongoBulkWriteError, MongoClient, MongoServerError, type CommandStartedEvent } from 'mongodb';
 import { describeMongo, hasMongo, mongoTestDb, useMongoTestDb } from '../setup/mongo.ts';
@@ -98,7 +98,7 @@ describeMongo('MongoDB-wire test server', () => {
       { _id: 'k2', n: 2 },
       { _id: 'k3', n: 3 },
     ]);
-    // Only changed docs, unordered: the SPEC §9 recompute write pattern.
+    // Only changed docs, unordered: the recompute's write pattern (docs/architecture.md, "Recompute").
     const ok = await c.bulkWrite(
       [
         { updateOne: { filter: { _id: 'k1' }, update: { $set: { tag: 'gold' } } } },

@@ -1,4 +1,4 @@
-// Loads the payload fixtures under test/fixtures/<platform>/ (shapes and official vectors from the platform notes).
+// Loads the payload fixtures under test/fixtures/<platform>/ (payload shapes and official test vectors; each vectors.json names its source in `_source`).
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { VerificationError, type VerificationReason } from '../../src/platforms/shared/errors.ts';

@@ -16,7 +16,7 @@
 //
 //   const t = mongoTestDb();                   // { uri, dbName } | null when no server
 //
-// Keep to the portable subset of SPEC §9 / platforms/ferretdb.md: the server may be FerretDB.
+// Keep to the portable subset of docs/storage.md: the server may be FerretDB.
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject } from 'vitest';

@@ -169,7 +169,7 @@ describe('DingTalk outbound: tokens and failures', () => {
   });
 });
 
-describe('DingTalk profile verdicts (notes §6)', () => {
+describe('DingTalk profile verdicts (API throttling and error codes)', () => {
   const p = createDingtalkProfile();
   const v = (status: number, body: unknown) => p.classify({ status, body }).kind;
   it('classifies the documented codes', () => {

@@ -158,7 +158,8 @@ describe('DingTalk HTTP callbacks: event subscription', () => {
 });
 
 describe('DingTalk HTTP callbacks: robot outgoing messages (timestamp + sign headers)', () => {
-  /** The robot's signature headers: they sign the timestamp only (dingtalk.md §4.2), not the body. */
+  /** The robot's signature headers: they sign the timestamp only, not the body
+   * (https://open.dingtalk.com/document/orgapp/receive-message). */
   function signed(ts = Date.now(), secret: string = FAKE_APP.clientSecret) {
     return { timestamp: String(ts), sign: dingtalkRobotSign(String(ts), secret) };
   }

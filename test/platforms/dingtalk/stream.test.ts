@@ -221,7 +221,7 @@ describe('DingTalk Stream: other frames', () => {
   });
 });
 
-describe('DingTalk Stream: reconnects (notes §1.6, §7)', () => {
+describe('DingTalk Stream: reconnects (dingtalk-stream-sdk-nodejs issues #16, #18)', () => {
   it('a dropped connection reconnects once (one new gateway call, one new socket) and no storm follows', async () => {
     await platform().start!();
     fake.dropConnections();

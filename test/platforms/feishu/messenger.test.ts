@@ -24,7 +24,7 @@ async function failure(p: Promise<unknown>): Promise<DeliveryFailure> {
 }
 
 describe('Feishu profile', () => {
-  it('classifies answers as in feishu.md §6', () => {
+  it('classifies answers by the documented codes (message create, frequency control, generic error codes)', () => {
     expect(classifyFeishu({ status: 200, body: { code: 0 } }).kind).toBe('ok');
     for (const code of [99991663, 99991661, 99991664, 99991665]) {
       expect(classifyFeishu({ status: 400, body: { code } }).kind).toBe('refresh_token');

@@ -56,7 +56,8 @@ describe('Feishu official crypto vectors', () => {
   it('the signature is sha256(ts + nonce + key + rawBody) hex, and the SDK agrees on compact bodies', async () => {
     const rawBody = JSON.stringify({ encrypt: vectors.helloWorld.encrypt });
     const sig = feishuSignature('1700000000', 'n0nce', 'test key', rawBody);
-    // No official signature vector exists; this value was computed once with a node:crypto one-liner of §4.1.
+    // No official signature vector exists; this value was computed once with node:crypto from the algorithm on
+    // Feishu's encrypt-key page: hex(sha256(timestamp + nonce + encryptKey + rawBody)).
     expect(sig).toBe('bed8fdd3e4bbc581364c140b572ec676edff3db612d57bbc07a24d062c40ddf3');
 
     const dispatcher = new lark.EventDispatcher({ encryptKey: KEY, loggerLevel: lark.LoggerLevel.error }).register({

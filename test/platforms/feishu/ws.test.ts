@@ -49,7 +49,7 @@ describe('Feishu long connection', () => {
     // split into fragments, as Feishu does for large payloads
     const msg = await fake.pushEvent(messageEnvelope({ appId: APP_ID, eventId: 'ws-evt-2', openId: OPEN_ID, text: '@_user_1 atrisk', chatType: 'group', chatId: 'oc_team' }), { fragments: 3 });
     expect(msg.code).toBe(200);
-    expect(msg.data).toEqual({}); // an ACK with data, never without (feishu.md §7.9)
+    expect(msg.data).toEqual({}); // an ACK with data, never without (the SDK's ws-client/index.ts sets data only for a truthy result)
     await sink.until(() => sink.messages.length === 1);
     expect(sink.messages[0]).toMatchObject({ eventId: 'ws-evt-2', text: 'atrisk', chat: { id: 'oc_team', kind: 'group' } });
 

@@ -1,4 +1,5 @@
-// WeCom's outbound profile: the errcode table (platforms/wecom.md §6.2) and the limits (§5, §6.1).
+// WeCom's outbound profile: the errcode table (https://developer.work.weixin.qq.com/document/path/90313) and the
+// limits (90236 and 90312 for app messages, 91770 for group robots).
 import { describe, expect, it } from 'vitest';
 import { classifyWecom, WECOM_RATE_LIMITS, wecomProfile, wecomRobotProfile } from '../../../src/platforms/wecom/profile.ts';
 
