@@ -105,7 +105,7 @@ interface ClaimDoc extends Doc {
 }
 
 /**
- * Claims `key` for this instance (insert wins, SPEC's portable claim). A claim whose holder died
+ * Claims `key` for this instance (insert wins: docs/storage.md). A claim whose holder died
  * before finishing is claimed again under the next generation, so a crash never strands work.
  * Re-entrant: true when this instance already holds it.
  */

@@ -1,4 +1,4 @@
-// Full recompute (SPEC §6, §9): two streaming passes over the customers, bounded memory,
+// Full recompute (docs/architecture.md, "Recompute"): two streaming passes over the customers, bounded memory,
 // only changed customers written, resumable from the run's checkpoint with the same result.
 import { randomUUID } from 'node:crypto';
 import { baseMetrics, compilePolicy, evaluateCustomer, PopulationBuilder, type CompiledPolicy } from '../domain/engine.ts';

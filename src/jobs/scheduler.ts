@@ -1,4 +1,4 @@
-// Cron schedules in the policy time zone (SPEC §6). Every slot is elected by inserting `job:slot`
+// Cron schedules in the policy time zone (config/schedule.yaml). Every slot is elected by inserting `job:slot`
 // into the store, so several instances sharing one store run it exactly once; the slot documents
 // are also the run ledger. A slot missed while everything was down runs once at the next start,
 // and a slot whose instance died while running it is run again by a live one (recoverSlots).

@@ -1,5 +1,5 @@
 // How store records look inside MongoDB, and back. Kept to what runs unchanged on MongoDB 7 and
-// FerretDB 1.24 (SPEC §9): no NaN/Infinity doubles, no field names with '.' or a leading '$',
+// FerretDB 1.24 (docs/storage.md): no NaN/Infinity doubles, no field names with '.' or a leading '$',
 // no nested arrays, no Decimal128.
 //
 // Decisions:

@@ -23,7 +23,7 @@ export async function ensureIndexes(col: Collection<never>, specs: { key: Record
   }
 }
 
-/** The document API over a MongoDB database, within the portable subset (SPEC §9). */
+/** The document API over a MongoDB database, within the portable subset (docs/storage.md). */
 export class MongoDocStore implements DocStore {
   constructor(private readonly db: Db) {}
 

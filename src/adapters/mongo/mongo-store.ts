@@ -1,4 +1,4 @@
-// The MongoDB store (SPEC §2 production). Portable subset only (SPEC §9, platforms/ferretdb.md):
+// The MongoDB store (production; README "Deployment"). Portable subset only (docs/storage.md):
 // plain find/insert/update/delete, bulkWrite, countDocuments, single/compound/unique indexes; no
 // transactions, $expr, $lookup, findOneAndUpdate projections, Decimal128, NaN, or field names
 // with '.'/'$'. Exclusive claims are inserts of a document whose _id is the claim key.
@@ -28,7 +28,7 @@
 //   - customers are read before orders and orders are written before rollups, so a rebuild that
 //     follows a failed conditional write sees every order involved.
 //   On MongoDB a single-document conditional update is atomic, which makes this exact. FerretDB's
-//   updates are not atomic (platforms/ferretdb.md §5), so there concurrent ingests into the same
+//   updates are not atomic (docs/storage.md, "FerretDB 1.24 facts"), so there concurrent ingests into the same
 //   customer are only best effort; FerretDB is a test server here.
 //   Crash safety: before writing, a batch inserts a journal document naming its owner (this
 //   instance) and the customers whose rollups it will write, and deletes it when done. A journal
