@@ -78,7 +78,7 @@ export class Chat {
     this.reevaluator = new Reevaluator(store, policies, clock);
     const deps: WorkflowDeps = {
       store, docs, clock, policies, bot: this.bot, notifier: this.notifier, outbox: this.outbox, audit: this.audit,
-      reevaluator: this.reevaluator, publicBaseUrl: env.PUBLIC_BASE_URL, scoreRequestTtlDays: o.schedule.scoreRequestTtlDays, log,
+      reevaluator: this.reevaluator, publicBaseUrl: env.PUBLIC_BASE_URL, scoreRequestTtlDays: o.schedule.scoreRequestTtlDays, maxCardsPerDay: o.schedule.alerts.maxCardsPerDay, log,
     };
     this.scoring = new Scoring(deps);
     this.alerts = new Alerts(deps, this.scoring);

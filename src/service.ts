@@ -76,7 +76,9 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
     liveness: instances,
     batchSize: files.schedule.recomputeBatchSize,
     decide: chat.alerts.decide,
-    observers: [chat.alerts.deliver, ...(opts.observers ?? [])],
+    collect: chat.alerts.collect,
+    finish: chat.alerts.finish,
+    observers: opts.observers ?? [],
     onFinished: (run) => {
       metrics.recomputeRuns.inc({ status: run.status });
       if (run.status === 'done') {

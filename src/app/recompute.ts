@@ -38,6 +38,13 @@ export interface RecomputeDeps {
   decide?: (batch: Evaluated[], run: RunRecord) => Promise<void>;
   /** run after the batch's write and before its checkpoint: a crash in between repeats them (idempotent) */
   observers?: EvaluationObserver[];
+  /**
+   * Folds a written batch into what the run will tell people (`run.notices`, saved with the checkpoint,
+   * so a crash neither loses nor repeats any of it). Returns the new notices, or null when nothing changed.
+   */
+  collect?: (batch: Evaluated[], run: RunRecord) => Promise<RunRecord['notices'] | null>;
+  /** after the last batch, before the run is marked done: tells people (idempotent: a crash repeats it) */
+  finish?: (run: RunRecord) => Promise<void>;
   onFinished?: (run: RunRecord) => void;
   /** customers per batch (checkpoint granularity); default RECOMPUTE_BATCH */
   batchSize?: number;
@@ -173,6 +180,8 @@ export class Recomputer {
     const active = existing ? await policies.byVersion(existing.policyVersion) : await policies.active();
     const compiled = compilePolicy(active.policy, active.version);
     const owner = this.liveness.self;
+    const recent = await store.listRuns(RECENT_RUNS);
+    const lastDone = recent.find((r) => r.kind === 'recompute' && r.status === 'done');
     let run: RunRecord = existing
       ? { ...existing, status: 'running', owner }
       : {
@@ -187,6 +196,8 @@ export class Recomputer {
           heartbeatAt: new Date(started).toISOString(),
           checkpoint: null,
           counts: { evaluated: 0, changed: 0, upgrades: 0, downgrades: 0, atRisk: 0 },
+          baseline: !lastDone || lastDone.policyVersion !== active.version,
+          notices: null,
           durationMs: null,
           error: null,
         };
@@ -196,7 +207,7 @@ export class Recomputer {
 
     try {
       const batchSize = this.deps.batchSize ?? RECOMPUTE_BATCH;
-      const unfinished = new Set((await store.listRuns(RECENT_RUNS)).filter((r) => r.status === 'failed' || r.status === 'abandoned').map((r) => r.id));
+      const unfinished = new Set(recent.filter((r) => r.status === 'failed' || r.status === 'abandoned').map((r) => r.id));
       let stats = existing ? await store.loadPopulationStats(runId) : null;
       if (!stats) {
         stats = await collectPopulation(store, compiled, asOf, batchSize);
@@ -221,11 +232,13 @@ export class Recomputer {
         }
         if (writes.length > 0) await store.writeStates(writes, history);
         for (const observe of this.deps.observers ?? []) await observe(changed, run);
+        const notices = changed.length > 0 ? ((await this.deps.collect?.(changed, run)) ?? null) : null;
         const last = batch[batch.length - 1];
-        run = { ...run, checkpoint: last.id, counts: { ...counts }, heartbeatAt: new Date(clock.now()).toISOString() };
-        await store.updateRun(runId, { checkpoint: run.checkpoint, counts: run.counts, heartbeatAt: run.heartbeatAt });
+        run = { ...run, checkpoint: last.id, counts: { ...counts }, heartbeatAt: new Date(clock.now()).toISOString(), ...(notices ? { notices } : {}) };
+        await store.updateRun(runId, { checkpoint: run.checkpoint, counts: run.counts, heartbeatAt: run.heartbeatAt, ...(notices ? { notices } : {}) });
         if (this.stopRequested) throw new RecomputeStopped(runId);
       }
+      await this.deps.finish?.(run);
       const finished = clock.now();
       const patch = { status: 'done' as const, finishedAt: new Date(finished).toISOString(), durationMs: finished - started, counts };
       await store.updateRun(runId, patch);
@@ -263,7 +276,7 @@ function engineState(c: CustomerRecord, runId: string, unfinished: ReadonlySet<s
 }
 
 /** The state the owner has seen (history rows and cards compare with it): a re-run compares with the state before it. */
-function shownState(c: CustomerRecord, runId: string): TierState | null {
+export function shownState(c: CustomerRecord, runId: string): TierState | null {
   return c.state && c.state.runId === runId ? c.stateBeforeRun : c.state;
 }
 

@@ -19,6 +19,12 @@ export const scheduleSchema = z.strictObject({
   scoreRequestTtlDays: z.number().int().min(1).max(90).default(7),
   /** customers per recompute batch: the checkpoint granularity and the bound on memory per batch */
   recomputeBatchSize: z.number().int().min(10).max(50_000).default(2000),
+  alerts: z
+    .strictObject({
+      /** individual churn_alert / tier_change cards per person per local day; the rest goes into one summary per run */
+      maxCardsPerDay: z.number().int().min(0).max(50).default(5),
+    })
+    .default({ maxCardsPerDay: 5 }),
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
 

@@ -97,7 +97,8 @@ export function apiRouter(s: Services): AdminRouter {
     ctx.body = run;
   });
   r.get('/tiering/runs', async (ctx) => {
-    ctx.body = { items: await s.store.listRuns(50) };
+    // the notice book (what a run tells people) is in the run's own record, not in the list
+    ctx.body = { items: (await s.store.listRuns(50)).map(({ notices: _notices, ...run }) => run) };
   });
 
   r.post('/tiering/simulate', async (ctx) => {

@@ -119,6 +119,13 @@ export interface RunRecord {
   /** id of the last customer whose evaluation was written (customers are processed in id order) */
   checkpoint: string | null;
   counts: { evaluated: number; changed: number; upgrades: number; downgrades: number; atRisk: number };
+  /**
+   * A baseline run (the first on this store, or the first of a new policy version) records risk and
+   * tier changes without individual cards: people get one summary each.
+   */
+  baseline?: boolean;
+  /** what the run will tell people when it finishes, kept with the checkpoint (JSON, opaque to stores) */
+  notices?: object | null;
   durationMs: number | null;
   error: string | null;
 }

@@ -1,5 +1,5 @@
-// Churn alerts after recomputes (de-duplicated, snooze honoured), tier-change cards, quiet hours,
-// and the daily digest's content for a known data set.
+// Churn alerts after recomputes (de-duplicated, snooze honoured), the baseline summary of a fresh store,
+// quiet hours, and the daily digest's content for a known data set.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasMongo } from '../setup/mongo.ts';
 import { fixedClock, makeTestStore, startApp, type StoreKind, type TestApp } from '../helpers/app.ts';
@@ -47,9 +47,26 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
       return res.body;
     };
 
+    const summaries = async (user: string) => (await inbox(app, user)).filter((i) => i.card.kind === 'alert_summary');
+
+    it('the first run on a fresh store is a baseline: one summary per person and team, no individual alerts', async () => {
+      // in mid-March 苏州恒瑞制造 still looks healthy; 深圳安信电子 has been quiet for a year
+      const baseline = await recompute('2026-03-15T12:00:00+08:00');
+      expect(baseline.atRisk).toBeGreaterThanOrEqual(1);
+      expect((await inbox(app, 'u-liu')).filter((i) => i.card.kind === 'churn_alert')).toHaveLength(0);
+      const [mine] = await summaries('u-liu');
+      expect(mine.card.title).toMatch(/风险/);
+      expect(JSON.stringify(mine.card)).toContain('深圳安信电子');
+      // the manager gets the team's summary, not copies of the rep's cards
+      const [team] = await summaries('u-zhao');
+      expect(JSON.stringify(team.card)).toContain('深圳安信电子');
+      expect(JSON.stringify(team.card)).toContain('刘洋');
+      expect(await summaries('u-zhang')).toHaveLength(0); // nothing of theirs at risk
+    });
+
     it('alerts the owner once for a risk state, not again on the next recomputes', async () => {
       const first = await recompute(NOON);
-      expect(first.atRisk).toBeGreaterThanOrEqual(1);
+      expect(first.atRisk).toBeGreaterThanOrEqual(2);
       const alerts = await alertsFor(app, 'u-zhang', '苏州恒瑞制造');
       expect(alerts).toHaveLength(1);
       const text = JSON.stringify(alerts[0].card);

@@ -333,7 +333,9 @@ export class MemoryStore implements Store {
 
   async createRun(run: RunRecord): Promise<void> {
     if (this.runs.has(run.id)) throw new Error(`run ${run.id} already exists`);
-    this.runs.set(run.id, { run: structuredClone(run) });
+    const copy = structuredClone(run);
+    if (copy.notices === null) delete copy.notices; // as the mongo store: no book, no field
+    this.runs.set(run.id, { run: copy });
   }
 
   async updateRun(id: string, patch: Partial<RunRecord>): Promise<void> {
@@ -343,6 +345,7 @@ export class MemoryStore implements Store {
     delete clean.id;
     for (const k of Object.keys(clean) as (keyof RunRecord)[]) if (clean[k] === undefined) delete clean[k];
     r.run = { ...r.run, ...clean };
+    if (r.run.notices === null) delete r.run.notices;
     if (patch.status === 'done') {
       // the run is over: nobody re-runs it, so the states it saved for re-runs are released
       for (const c of this.byIdx) if (c.stateBeforeRun !== null && c.state?.runId === id) c.stateBeforeRun = null;

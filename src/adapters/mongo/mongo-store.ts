@@ -155,7 +155,7 @@ interface PolicyDoc {
   policyJson: string;
 }
 
-type RunDoc = Omit<RunRecord, 'id'> & { _id: string; startedAtMs: number };
+type RunDoc = Omit<RunRecord, 'id' | 'notices'> & { _id: string; startedAtMs: number; noticesJson?: string | null };
 
 interface StatsDoc {
   _id: string;
@@ -747,14 +747,16 @@ export class MongoStore implements Store {
   // --- runs --------------------------------------------------------------------------------
 
   async createRun(run: RunRecord): Promise<void> {
-    const { id, ...rest } = run;
-    await this.runs.insertOne({ ...rest, _id: id, startedAtMs: instant(run.startedAt) });
+    const { id, notices, ...rest } = run;
+    await this.runs.insertOne({ ...rest, _id: id, startedAtMs: instant(run.startedAt), noticesJson: toJson(notices ?? null) });
   }
 
   async updateRun(id: string, patch: Partial<RunRecord>): Promise<void> {
-    const { id: _ignored, ...rest } = patch;
+    const { id: _ignored, notices, ...rest } = patch;
     const set: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) set[k] = v;
+    // keys of the notice book are user and team ids, which may hold '.' or '$': stored as JSON text
+    if (notices !== undefined) set.noticesJson = toJson(notices);
     if (typeof set.startedAt === 'string') set.startedAtMs = instant(set.startedAt);
     if (Object.keys(set).length > 0) await this.runs.updateOne({ _id: id }, { $set: set });
     if (patch.status === 'done') {
@@ -862,6 +864,7 @@ function plainHistory(d: HistoryDoc): HistoryEntry {
 }
 
 function toRun(d: RunDoc): RunRecord {
-  const { _id, startedAtMs: _ms, ...rest } = d;
-  return { id: _id, ...rest } as RunRecord;
+  const { _id, startedAtMs: _ms, noticesJson, ...rest } = d;
+  const notices = fromJson<object>(noticesJson ?? null);
+  return { id: _id, ...rest, ...(notices ? { notices } : {}) } as RunRecord;
 }

@@ -1,15 +1,19 @@
-// During each recompute: churn-risk alerts to owners (once per customer and risk state, snooze honoured)
-// and tier-change cards. Plus the alert card's actions: claim, log contact, snooze, re-score.
+// During each recompute: which risks deserve an alert (once per customer and risk state, snooze honoured),
+// and at its end the cards within each person's daily budget plus one summary per person and team. Plus the alert card's actions: claim, log contact, snooze, re-score.
+import { alertSummary, ALERT_SUMMARY_TOP } from '../../../cards/alert-summary.ts';
 import { churnAlert } from '../../../cards/churn-alert.ts';
+import type { Locale } from '../../../cards/model.ts';
 import { monthlySpend } from '../../domain/engine.ts';
 import { formatInstant } from '../../domain/time.ts';
 import type { Policy } from '../../domain/policy.ts';
-import type { AlertedRisk, TierState } from '../../domain/types.ts';
+import type { AlertedRisk, RiskReason, TierState } from '../../domain/types.ts';
 import type { Doc } from '../../ports/doc-store.ts';
 import type { CustomerRecord, Org, OrgUser, RunRecord } from '../../ports/store.ts';
 import { localeOf } from '../bot.ts';
-import type { Evaluated } from '../recompute.ts';
-import { canActOn, consoleUrl, loadOrg, NotAuthorized, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
+import { shownState, type Evaluated } from '../recompute.ts';
+import { valueAtStake } from '../reports.ts';
+import { canActOn, consoleUrl, loadOrg, NotAuthorized, summary, teamById, teamOf, tierRef, userById, type WorkflowDeps } from './context.ts';
+import { addNotices, allocate, emptyBook, priorityOf, type Allocation, type NoticeBook } from './notices.ts';
 import type { Scoring } from './scoring.ts';
 
 export const SNOOZES = 'snoozes';
@@ -37,7 +41,27 @@ function lastAlerted(customer: CustomerRecord, runId: string): AlertedRisk | nul
   return shown?.alerted ?? null;
 }
 
+const ALERT_BUDGETS = 'alertBudgets';
+
+/** Individual cards a person got on a local day, run by run. */
+interface AlertBudget extends Doc {
+  userId: string;
+  date: string;
+  runs: { runId: string; cards: number }[];
+}
+
+const budgetId = (userId: string, date: string) => `${userId}:${date}`;
+
+/** The reason a row shows: the most severe, the first detector's on ties. */
+function mainReason(state: TierState): RiskReason | null {
+  let best: RiskReason | null = null;
+  for (const r of state.risk.reasons) if (!best || SEVERITY[r.severity] > SEVERITY[best.severity]) best = r;
+  return best;
+}
+
 export class Alerts {
+  private context: { runId: string; org: Org; policy: Policy } | null = null;
+
   constructor(
     private readonly deps: WorkflowDeps,
     private readonly scoring: Scoring,
@@ -68,19 +92,109 @@ export class Alerts {
   };
 
   /**
-   * After the batch is written: its tier-change cards and alerts go to the outbox. `interactive` is
-   * false, so cards wait for quiet hours to end. Keys carry the run id: a repeated batch sends nothing twice.
+   * After the batch is written: its alerts and tier moves go into the run's notice book (kept with the
+   * checkpoint). Nothing is sent yet: `finish` decides who gets which card once the whole run is known.
    */
-  readonly deliver = async (batch: Evaluated[], run: RunRecord): Promise<void> => {
+  readonly collect = async (batch: Evaluated[], run: RunRecord): Promise<NoticeBook | null> => {
     const notable = batch.filter((e) => e.change || e.alert);
-    if (notable.length === 0) return;
-    const org = await loadOrg(this.deps.store);
-    const { policy } = await this.deps.policies.byVersion(run.policyVersion);
+    if (notable.length === 0) return null;
+    const { org, policy } = await this.runContext(run);
+    const topRank = Math.max(...policy.tiers.map((t) => t.rank));
+    const entries: Parameters<typeof addNotices>[1] = [];
     for (const e of notable) {
-      if (e.change) await this.scoring.tierChanged(org, e.customer, e.before, e.state, policy, false);
-      if (e.alert) await this.sendAlert(org, e.customer, e.state, policy, run);
+      const personal = Boolean(userById(org, e.customer.ownerId));
+      const teamId = teamOf(org, e.customer)?.id ?? null;
+      if (!personal && !teamId) continue;
+      const level = e.state.risk.level;
+      const base = {
+        customerId: e.customer.id, name: e.customer.name, ownerId: e.customer.ownerId, level,
+        valueAtStake: valueAtStake(e.state.metrics), baseline: Boolean(run.baseline) || !e.before,
+        tier: tierRef(e.state), from: tierRef(e.before),
+      };
+      if (e.alert) entries.push({ notice: { ...base, kind: 'alert', priority: priorityOf('alert', level, false), reason: mainReason(e.state) }, personal, teamId });
+      if (e.change) {
+        const fromTop = e.before?.tierRank === topRank;
+        entries.push({ notice: { ...base, kind: e.change, priority: priorityOf(e.change, level, fromTop), reason: null }, personal, teamId });
+      }
+    }
+    const book = structuredClone((run.notices as NoticeBook | null | undefined) ?? emptyBook());
+    return addNotices(book, entries, { cardSlots: this.deps.maxCardsPerDay, rowSlots: ALERT_SUMMARY_TOP });
+  };
+
+  /**
+   * At the end of the run: each person gets the most important notices as individual cards, within what
+   * their daily budget has left, and one summary of the rest; each team's managers get one team summary.
+   * Scheduled news, so quiet hours hold them. Repeating it (a crash before the run is marked done) sends
+   * the same cards: the budget records what each run took, and outbox keys carry the run id.
+   */
+  readonly finish = async (run: RunRecord): Promise<void> => {
+    const book = run.notices as NoticeBook | null | undefined;
+    if (!book || (Object.keys(book.people).length === 0 && Object.keys(book.teams).length === 0)) return;
+    const { org, policy } = await this.runContext(run);
+    const date = formatInstant(this.deps.clock.now(), policy.timezone).slice(0, 10);
+    const people = Object.keys(book.people).flatMap((id) => userById(org, id) ?? []);
+    const budgets = new Map(
+      (await this.deps.docs.find<AlertBudget>(ALERT_BUDGETS, { _id: { $in: people.map((u) => budgetId(u.id, date)) } })).map((b) => [b._id, b]),
+    );
+    const plans = people.map((user) => {
+      const budget = budgets.get(budgetId(user.id, date)) ?? { _id: budgetId(user.id, date), userId: user.id, date, runs: [] };
+      const mine = budget.runs.find((r) => r.runId === run.id);
+      const used = budget.runs.reduce((n, r) => n + (r.runId === run.id ? 0 : r.cards), 0);
+      const remaining = mine ? mine.cards : Math.max(0, this.deps.maxCardsPerDay - used);
+      return { user, budget, mine, allocation: allocate(book.people[user.id], remaining, ALERT_SUMMARY_TOP) };
+    });
+    const cardIds = [...new Set(plans.flatMap((p) => p.allocation.cards.map((n) => n.customerId)))];
+    const customers = new Map((cardIds.length ? await this.deps.store.getCustomers(cardIds) : []).map((c) => [c.id, c]));
+
+    for (const { user, budget, mine, allocation } of plans) {
+      if (!mine && allocation.cards.length > 0) {
+        await this.deps.docs.put(ALERT_BUDGETS, { ...budget, runs: [...budget.runs, { runId: run.id, cards: allocation.cards.length }] });
+      }
+      for (const n of allocation.cards) {
+        const customer = customers.get(n.customerId);
+        if (!customer?.state) continue;
+        if (n.kind === 'alert') await this.sendAlert(org, customer, customer.state, policy, run);
+        else await this.scoring.tierChangeTo(user, org, customer, shownState(customer, run.id), customer.state, policy, false);
+      }
+      if (allocation.total > 0) {
+        const card = this.summaryCard('person', user.name, consoleUrl(this.deps, { owner: user.id }), org, policy, run, date, allocation, localeOf(user));
+        await this.deps.notifier.toUser(user, card, { kind: 'alert_summary', subject: `user:${user.id}`, period: run.id }, false);
+      }
+    }
+
+    for (const [teamId, ledger] of Object.entries(book.teams)) {
+      const team = teamById(org, teamId);
+      if (!team) continue;
+      const allocation = allocate(ledger, 0, ALERT_SUMMARY_TOP);
+      for (const manager of team.managerIds.flatMap((id) => userById(org, id) ?? [])) {
+        const card = this.summaryCard('team', team.name, consoleUrl(this.deps, { team: team.id }), org, policy, run, date, allocation, localeOf(manager));
+        await this.deps.notifier.toUser(manager, card, { kind: 'alert_summary', subject: `team:${team.id}`, period: run.id }, false);
+      }
     }
   };
+
+  private summaryCard(scope: 'person' | 'team', name: string, url: string, org: Org, policy: Policy, run: RunRecord, date: string, a: Allocation, locale: Locale) {
+    return alertSummary(
+      {
+        consoleUrl: url, timezone: policy.timezone, scope, name, baseline: Boolean(run.baseline), date, counts: a.counts,
+        sentIndividually: scope === 'person' ? a.cards.length : 0, total: a.total,
+        rows: a.rows.map((n) => ({
+          customer: { id: n.customerId, name: n.name, ownerName: userById(org, n.ownerId)?.name },
+          tier: n.tier, kind: n.kind, risk: n.level, valueAtStake: n.valueAtStake, reason: n.reason, from: n.from,
+        })),
+      },
+      locale,
+    );
+  }
+
+  /** The org and policy a run notifies under, read once per run. */
+  private async runContext(run: RunRecord): Promise<{ org: Org; policy: Policy }> {
+    if (this.context?.runId !== run.id) {
+      const [org, { policy }] = await Promise.all([loadOrg(this.deps.store), this.deps.policies.byVersion(run.policyVersion)]);
+      this.context = { runId: run.id, org, policy };
+    }
+    return this.context;
+  }
 
   private async sendAlert(org: Org, customer: CustomerRecord, state: TierState, policy: Policy, run: RunRecord): Promise<void> {
     const owner = userById(org, customer.ownerId);

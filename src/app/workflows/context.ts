@@ -27,6 +27,8 @@ export interface WorkflowDeps {
   publicBaseUrl: string;
   /** pending score requests expire after this many days */
   scoreRequestTtlDays: number;
+  /** individual churn_alert and tier_change cards a person gets per local day from scheduled runs */
+  maxCardsPerDay: number;
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void; error: (o: object, m: string) => void };
 }
 
@@ -75,6 +77,9 @@ export function metricPoints(policy: Policy, metrics: Metrics | null | undefined
   return out;
 }
 
-export function consoleUrl(deps: Pick<WorkflowDeps, 'publicBaseUrl'>, customerId?: string): string {
-  return `${deps.publicBaseUrl}/console${customerId ? `?customer=${encodeURIComponent(customerId)}` : ''}`;
+/** The console, opened on one customer (an id) or filtered to an owner's or a team's customers. */
+export function consoleUrl(deps: Pick<WorkflowDeps, 'publicBaseUrl'>, target?: string | { owner?: string; team?: string }): string {
+  const query = typeof target === 'string' ? { customer: target } : (target ?? {});
+  const pairs = Object.entries(query).filter(([, v]) => v).map(([k, v]) => `${k}=${encodeURIComponent(v as string)}`);
+  return `${deps.publicBaseUrl}/console${pairs.length ? `?${pairs.join('&')}` : ''}`;
 }

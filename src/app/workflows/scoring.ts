@@ -9,6 +9,7 @@ import { scoreForm } from '../../../cards/score-form.ts';
 import { tierChange } from '../../../cards/tier-change.ts';
 import { computeValueScore } from '../../domain/engine.ts';
 import type { Policy } from '../../domain/policy.ts';
+import type { TierState } from '../../domain/types.ts';
 import type { Doc } from '../../ports/doc-store.ts';
 import type { Recipient } from '../../ports/messenger.ts';
 import type { CustomerRecord, Org, OrgUser } from '../../ports/store.ts';
@@ -245,9 +246,9 @@ export class Scoring {
     return { won: true, decision };
   }
 
-  async tierChanged(org: Org, customer: CustomerRecord, before: import('../../domain/types.ts').TierState | null, state: import('../../domain/types.ts').TierState, policy: Policy, interactive = true): Promise<void> {
+  /** A tier move from a person's own action (an approved score): the owner, and managers when a top-tier customer drops. */
+  async tierChanged(org: Org, customer: CustomerRecord, before: TierState | null, state: TierState, policy: Policy, interactive = true): Promise<void> {
     const owner = userById(org, customer.ownerId);
-    const rule = policy.tiers.find((t) => t.key === state.tier);
     const recipients: OrgUser[] = owner ? [owner] : [];
     const topRank = Math.max(...policy.tiers.map((t) => t.rank));
     if (before && before.tierRank === topRank && state.tierRank < topRank) {
@@ -257,17 +258,26 @@ export class Scoring {
       }
     }
     const ref = await this.deps.bot.mintRef({ kind: 'tier', customerId: customer.id, audience: [] });
-    for (const user of recipients) {
-      const card = tierChange(
-        {
-          ref, consoleUrl: consoleUrl(this.deps, customer.id), timezone: policy.timezone,
-          customer: summary(org, customer), from: tierRef(before), to: tierRef(state)!, explanation: state.explanation,
-          playbook: rule?.playbook as never, since: state.since,
-        },
-        localeOf(user),
-      );
-      await this.deps.notifier.toUser(user, card, { kind: 'tier_change', subject: customer.id, period: `${before?.tier ?? '-'}>${state.tier}@${state.runId}` }, interactive);
-    }
+    for (const user of recipients) await this.sendTierChange(user, ref, org, customer, before, state, policy, interactive);
+  }
+
+  /** One tier_change card to one person (the recompute's budgeted cards go to the owner only). */
+  async tierChangeTo(user: OrgUser, org: Org, customer: CustomerRecord, before: TierState | null, state: TierState, policy: Policy, interactive: boolean): Promise<void> {
+    const ref = await this.deps.bot.mintRef({ kind: 'tier', customerId: customer.id, audience: [] });
+    await this.sendTierChange(user, ref, org, customer, before, state, policy, interactive);
+  }
+
+  private async sendTierChange(user: OrgUser, ref: string, org: Org, customer: CustomerRecord, before: TierState | null, state: TierState, policy: Policy, interactive: boolean) {
+    const rule = policy.tiers.find((t) => t.key === state.tier);
+    const card = tierChange(
+      {
+        ref, consoleUrl: consoleUrl(this.deps, customer.id), timezone: policy.timezone,
+        customer: summary(org, customer), from: tierRef(before), to: tierRef(state)!, explanation: state.explanation,
+        playbook: rule?.playbook as never, since: state.since,
+      },
+      localeOf(user),
+    );
+    await this.deps.notifier.toUser(user, card, { kind: 'tier_change', subject: customer.id, period: `${before?.tier ?? '-'}>${state.tier}@${state.runId}` }, interactive);
   }
 
   private requestCardData(request: ScoreRequestDoc, org: Org, customer: CustomerRecord, policy: Policy): ScoreRequest {
