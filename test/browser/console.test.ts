@@ -1,5 +1,6 @@
 // The console in a real browser (Debian's chromium via playwright-core): the tier table, then the
-// core story — act as a rep, score a customer, switch to the manager, approve, see every card update.
+// core story — act as a rep, score a customer, switch to the manager, approve, see every card update —
+// and the demo's first morning: a rep's alert summary, whose link opens the console on their customers.
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { fixedClock, startApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
 import { seed } from '../workflows/helpers.ts';
+import { seedDemo } from '../../src/app/demo.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 // CI must run the browser tests; a developer machine without chromium skips them with a reason
@@ -85,5 +87,48 @@ describe.skipIf(!CHROMIUM)('console in chromium', () => {
     await shot('console-approval-result');
     const customer = (await app.api('/api/v1/customers/c-a')).body;
     expect(customer.score.points).toEqual({ profitability: 90, strength: 80 });
+  });
+});
+
+describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00') });
+    await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
+    await app.bot.recomputer.start().done;
+    await app.bot.chat.settle();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1100 }, locale: 'zh-CN' });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it("shows a rep one summary of their book, whose link lists that rep's customers", async () => {
+    await page.goto(`${app.url}/console#token=${TEST_TOKEN}`);
+    await page.click('#tab-inbox');
+    await page.selectOption('#as', 'u-zhang');
+    const summary = page.locator('article[data-kind="alert_summary"]');
+    await summary.waitFor();
+    expect(await page.locator('article').count()).toBe(1);
+    const atRisk = (await app.api('/api/v1/reports/at-risk?ownerId=u-zhang&limit=1000')).body;
+    expect(await summary.textContent()).toContain(`${atRisk.total} 个有流失风险`);
+    expect(await summary.textContent()).toContain(atRisk.items[0].name);
+    if (process.env.TIERBOT_SCREENSHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await summary.screenshot({ path: `${SHOTS}/console-alert-summary.png` });
+    }
+    const href = await summary.locator('a').last().getAttribute('href');
+    expect(href).toContain('/console?owner=u-zhang');
+
+    await page.goto(`${app.url}${new URL(href!).pathname}${new URL(href!).search}#token=${TEST_TOKEN}`);
+    const rows = page.locator('#rows tr');
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    const owners = await page.locator('#rows tr td:nth-child(2)').allTextContents();
+    expect(new Set(owners)).toEqual(new Set(['u-zhang']));
   });
 });
