@@ -298,9 +298,12 @@ export function evaluateBatch(
   });
 }
 
+// previousTierRank is an input of the evaluation (the rank held before it), not a result: it is 0 on a first
+// evaluation and the held rank ever after, so comparing it would rewrite every customer on the second run.
+// Where a policy's conditions read it, a difference that matters shows in the tier, risk or lifecycle.
 const METRIC_KEYS = [
   'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue', 'tenureDays',
-  'medianIntervalDays', 'monetaryTopPct', 'r', 'f', 'm', 'rfmTotal', 'valueScore', 'previousTierRank', 'tierRank',
+  'medianIntervalDays', 'monetaryTopPct', 'r', 'f', 'm', 'rfmTotal', 'valueScore', 'tierRank',
 ] as const;
 
 /** True when nothing a user can see differs, so the write can be skipped. */

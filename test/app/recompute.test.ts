@@ -64,5 +64,23 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
       await a.store.close();
       await b.store.close();
     });
+
+    it('a second run on unchanged data, and a third, write nothing', { timeout: 120_000 }, async () => {
+      const a = await seeded(kind, count);
+      const recomputer = new Recomputer({ store: a.store, policies: a.policies, clock, batchSize });
+      const first = await recomputer.start(NOW).done;
+      expect(first.counts.changed).toBe(count);
+      const written: number[] = [];
+      const writeStates = a.store.writeStates.bind(a.store);
+      a.store.writeStates = async (writes, history) => {
+        written.push(writes.length);
+        return writeStates(writes, history);
+      };
+      const second = await recomputer.start(NOW).done;
+      const third = await recomputer.start(NOW).done;
+      expect([second.counts.changed, third.counts.changed]).toEqual([0, 0]);
+      expect(written).toEqual([]);
+      await a.store.close();
+    });
   });
 }
