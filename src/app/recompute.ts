@@ -10,6 +10,11 @@ import { claim } from './instances.ts';
 import type { PolicyService } from './policy-service.ts';
 
 export const RECOMPUTE_BATCH = 2000;
+/**
+ * The run record (checkpoint, counts, notice book) is saved at most this often, and after the last batch.
+ * Batches in between are written as usual; a crash repeats them from the saved checkpoint with the same result.
+ */
+export const CHECKPOINT_EVERY_MS = 1000;
 
 export interface Evaluated {
   customer: CustomerRecord;
@@ -40,14 +45,17 @@ export interface RecomputeDeps {
   observers?: EvaluationObserver[];
   /**
    * Folds a written batch into what the run will tell people (`run.notices`, saved with the checkpoint,
-   * so a crash neither loses nor repeats any of it). Returns the new notices, or null when nothing changed.
+   * so a crash neither loses nor repeats any of it). It may update `run.notices` in place (the run object
+   * is this run's own); returns the notices, or null when nothing changed.
    */
   collect?: (batch: Evaluated[], run: RunRecord) => Promise<RunRecord['notices'] | null>;
   /** after the last batch, before the run is marked done: tells people (idempotent: a crash repeats it) */
   finish?: (run: RunRecord) => Promise<void>;
   onFinished?: (run: RunRecord) => void;
-  /** customers per batch (checkpoint granularity); default RECOMPUTE_BATCH */
+  /** customers per batch; default RECOMPUTE_BATCH */
   batchSize?: number;
+  /** how often the checkpoint is saved; default CHECKPOINT_EVERY_MS (0: after every batch) */
+  checkpointEveryMs?: number;
 }
 
 export class RecomputeBusyError extends Error {
@@ -183,7 +191,7 @@ export class Recomputer {
     const recent = await store.listRuns(RECENT_RUNS);
     const lastDone = recent.find((r) => r.kind === 'recompute' && r.status === 'done');
     let run: RunRecord = existing
-      ? { ...existing, status: 'running', owner }
+      ? { ...existing, status: 'running', owner, notices: existing.notices ? structuredClone(existing.notices) : null }
       : {
           id: runId,
           kind: 'recompute',
@@ -214,6 +222,14 @@ export class Recomputer {
         await store.savePopulationStats(runId, stats);
       }
       const counts = { ...run.counts };
+      const every = this.deps.checkpointEveryMs ?? CHECKPOINT_EVERY_MS;
+      let savedAt = performance.now();
+      let unsaved = false;
+      const save = async () => {
+        await store.updateRun(runId, { checkpoint: run.checkpoint, counts: run.counts, heartbeatAt: run.heartbeatAt, notices: run.notices ?? null });
+        savedAt = performance.now();
+        unsaved = false;
+      };
       for await (const batch of store.streamCustomers(batchSize, run.checkpoint)) {
         const evaluated = evaluateBatch(batch, compiled, asOf, stats, runId, unfinished);
         await this.deps.decide?.(evaluated, run);
@@ -235,9 +251,11 @@ export class Recomputer {
         const notices = changed.length > 0 ? ((await this.deps.collect?.(changed, run)) ?? null) : null;
         const last = batch[batch.length - 1];
         run = { ...run, checkpoint: last.id, counts: { ...counts }, heartbeatAt: new Date(clock.now()).toISOString(), ...(notices ? { notices } : {}) };
-        await store.updateRun(runId, { checkpoint: run.checkpoint, counts: run.counts, heartbeatAt: run.heartbeatAt, ...(notices ? { notices } : {}) });
+        unsaved = true;
+        if (this.stopRequested || performance.now() - savedAt >= every) await save();
         if (this.stopRequested) throw new RecomputeStopped(runId);
       }
+      if (unsaved) await save();
       await this.deps.finish?.(run);
       const finished = clock.now();
       const patch = { status: 'done' as const, finishedAt: new Date(finished).toISOString(), durationMs: finished - started, counts };

@@ -12,7 +12,7 @@ import type { CustomerRecord, Org, OrgUser, RunRecord } from '../../ports/store.
 import { localeOf } from '../bot.ts';
 import { shownState, type Evaluated } from '../recompute.ts';
 import { valueAtStake } from '../reports.ts';
-import { canActOn, consoleUrl, loadOrg, NotAuthorized, summary, teamById, teamOf, tierRef, userById, type WorkflowDeps } from './context.ts';
+import { canActOn, consoleUrl, loadOrg, NotAuthorized, summary, teamById, tierRef, userById, type WorkflowDeps } from './context.ts';
 import { addNotices, allocate, emptyBook, priorityOf, type Allocation, type NoticeBook } from './notices.ts';
 import type { Scoring } from './scoring.ts';
 
@@ -59,8 +59,17 @@ function mainReason(state: TierState): RiskReason | null {
   return best;
 }
 
+interface RunContext {
+  runId: string;
+  org: Org;
+  policy: Policy;
+  users: Map<string, OrgUser>;
+  topRank: number;
+  teamIdOf: (c: CustomerRecord) => string | null;
+}
+
 export class Alerts {
-  private context: { runId: string; org: Org; policy: Policy } | null = null;
+  private context: RunContext | null = null;
 
   constructor(
     private readonly deps: WorkflowDeps,
@@ -79,12 +88,12 @@ export class Alerts {
       if (alertWorthy(last, e.state.risk)) worthy.push(e);
     }
     if (worthy.length === 0) return;
-    const org = await loadOrg(this.deps.store);
+    const { users } = await this.runContext(run);
     const now = this.deps.clock.now();
     const snoozes = await this.deps.docs.find<Snooze>(SNOOZES, { _id: { $in: worthy.map((e) => e.customer.id) } });
     const snoozed = new Set(snoozes.filter((z) => Date.parse(z.until) > now).map((z) => z._id));
     for (const e of worthy) {
-      if (snoozed.has(e.customer.id) || !userById(org, e.customer.ownerId)) continue;
+      if (snoozed.has(e.customer.id) || !users.has(e.customer.ownerId)) continue;
       const level = e.state.risk.level as AlertedRisk['level'];
       e.alert = true;
       e.state.alerted = { level, rules: e.state.risk.reasons.map((r) => r.rule).sort(), runId: run.id };
@@ -98,12 +107,11 @@ export class Alerts {
   readonly collect = async (batch: Evaluated[], run: RunRecord): Promise<NoticeBook | null> => {
     const notable = batch.filter((e) => e.change || e.alert);
     if (notable.length === 0) return null;
-    const { org, policy } = await this.runContext(run);
-    const topRank = Math.max(...policy.tiers.map((t) => t.rank));
+    const { users, teamIdOf, topRank } = await this.runContext(run);
     const entries: Parameters<typeof addNotices>[1] = [];
     for (const e of notable) {
-      const personal = Boolean(userById(org, e.customer.ownerId));
-      const teamId = teamOf(org, e.customer)?.id ?? null;
+      const personal = users.has(e.customer.ownerId);
+      const teamId = teamIdOf(e.customer);
       if (!personal && !teamId) continue;
       const level = e.state.risk.level;
       const base = {
@@ -117,7 +125,8 @@ export class Alerts {
         entries.push({ notice: { ...base, kind: e.change, priority: priorityOf(e.change, level, fromTop), reason: null }, personal, teamId });
       }
     }
-    const book = structuredClone((run.notices as NoticeBook | null | undefined) ?? emptyBook());
+    // the run object is the recompute's own: its book is folded in place
+    const book = (run.notices as NoticeBook | null | undefined) ?? emptyBook();
     return addNotices(book, entries, { cardSlots: this.deps.maxCardsPerDay, rowSlots: ALERT_SUMMARY_TOP });
   };
 
@@ -188,10 +197,20 @@ export class Alerts {
   }
 
   /** The org and policy a run notifies under, read once per run. */
-  private async runContext(run: RunRecord): Promise<{ org: Org; policy: Policy }> {
+  private async runContext(run: RunRecord): Promise<RunContext> {
     if (this.context?.runId !== run.id) {
       const [org, { policy }] = await Promise.all([loadOrg(this.deps.store), this.deps.policies.byVersion(run.policyVersion)]);
-      this.context = { runId: run.id, org, policy };
+      const users = new Map(org.users.map((u) => [u.id, u]));
+      const teams = new Set(org.teams.map((t) => t.id));
+      this.context = {
+        runId: run.id, org, policy, users,
+        topRank: Math.max(...policy.tiers.map((t) => t.rank)),
+        // as teamOf: the customer's own team, else its owner's
+        teamIdOf: (c) => {
+          const id = c.teamId ?? users.get(c.ownerId)?.teamId ?? null;
+          return id !== null && teams.has(id) ? id : null;
+        },
+      };
     }
     return this.context;
   }
