@@ -333,5 +333,24 @@ export function sameEvaluation(a: TierState | null, b: TierState): boolean {
   for (const k of METRIC_KEYS) if (a.metrics[k] !== b.metrics[k]) return false;
   if (a.explanation.rule !== b.explanation.rule || Boolean(a.explanation.keptBy) !== Boolean(b.explanation.keptBy)) return false;
   if (a.risk.reasons.length !== b.risk.reasons.length) return false;
-  return a.risk.reasons.length === 0 || JSON.stringify(a.risk.reasons) === JSON.stringify(b.risk.reasons);
+  return a.risk.reasons.length === 0 || samePlain(a.risk.reasons, b.risk.reasons);
+}
+
+/** Deep equality of plain data (numbers, strings, arrays, objects), key order included, as JSON would compare it. */
+function samePlain(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!samePlain(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i] || !samePlain((a as Record<string, unknown>)[ka[i]], (b as Record<string, unknown>)[kb[i]])) return false;
+  }
+  return true;
 }
