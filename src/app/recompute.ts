@@ -254,6 +254,7 @@ export class Recomputer {
         unsaved = true;
         if (this.stopRequested || performance.now() - savedAt >= every) await save();
         if (this.stopRequested) throw new RecomputeStopped(runId);
+        await yieldToEventLoop();
       }
       if (unsaved) await save();
       await this.deps.finish?.(run);
@@ -281,8 +282,17 @@ export async function collectPopulation(store: Store, compiled: CompiledPolicy, 
       const m = baseMetrics(c.rollup, asOf, compiled);
       builder.add(m.recencyDays, m.frequency, m.monetary);
     }
+    await yieldToEventLoop();
   }
   return builder.finish();
+}
+
+/**
+ * Lets timers and I/O run between batches. An in-process store answers every await from the microtask queue,
+ * so without this a whole run would hold the event loop: no request (not even /healthz) would be served.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
