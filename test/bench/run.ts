@@ -18,7 +18,7 @@ import type { ChildAnswer } from './child.ts';
 import { envFlag, machine, REPO_ROOT, round, type BenchOptions, type BenchResult } from './common.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ORDER = ['engine', 'recompute', 'store', 'ingest', 'mongo', 'callback', 'outbox'];
+const ORDER = ['engine', 'recompute', 'store', 'ingest', 'mongo', 'callback', 'outbox', 'server'];
 const TITLES: Record<string, string> = {
   engine: '1. Engine alone (one core)',
   recompute: '2. Full recompute on the embedded store (target: 1,000,000 customers / 20,000,000 orders)',
@@ -27,6 +27,7 @@ const TITLES: Record<string, string> = {
   mongo: '4. Recompute on a MongoDB-wire server',
   callback: '5. Card-callback latency at 500 requests/s',
   outbox: '6. Outbox delivery, 200 recipients, Feishu messenger against its fake',
+  server: '7. The running server at 1,000,000 customers vs DuckDB',
 };
 
 interface Outcome {
