@@ -291,7 +291,7 @@ export async function collectPopulation(store: Store, compiled: CompiledPolicy, 
  * Lets timers and I/O run between batches. An in-process store answers every await from the microtask queue,
  * so without this a whole run would hold the event loop: no request (not even /healthz) would be served.
  */
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 

@@ -1,8 +1,8 @@
 // Report data for the dashboard and for simulate (README "HTTP API"). Reads only; never writes.
-import { baseMetrics, compilePolicy, evaluateCustomer, PopulationBuilder } from '../domain/engine.ts';
+import { compilePolicy, evaluateCustomer } from '../domain/engine.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { Store } from '../ports/store.ts';
-import { RECOMPUTE_BATCH } from './recompute.ts';
+import { collectPopulation, RECOMPUTE_BATCH, yieldToEventLoop } from './recompute.ts';
 
 export async function distribution(store: Store, policy: Policy) {
   const total = await store.countCustomers();
@@ -80,14 +80,7 @@ export async function atRisk(store: Store, limit: number, filter: { teamId?: str
 /** What `policy` would do at `asOf`: distribution and from→to matrix; nothing is written. */
 export async function simulate(store: Store, policy: Policy, asOf: number) {
   const compiled = compilePolicy(policy, 0);
-  const builder = new PopulationBuilder(compiled);
-  for await (const batch of store.streamCustomers(RECOMPUTE_BATCH)) {
-    for (const c of batch) {
-      const m = baseMetrics(c.rollup, asOf, compiled);
-      builder.add(m.recencyDays, m.frequency, m.monetary);
-    }
-  }
-  const stats = builder.finish();
+  const stats = await collectPopulation(store, compiled, asOf);
   const distributionCounts: Record<string, number> = Object.fromEntries(policy.tiers.map((t) => [t.key, 0]));
   const matrix: Record<string, Record<string, number>> = {};
   let evaluated = 0;
@@ -102,6 +95,7 @@ export async function simulate(store: Store, policy: Policy, asOf: number) {
       matrix[from] ??= {};
       matrix[from][state.tier] = (matrix[from][state.tier] ?? 0) + 1;
     }
+    await yieldToEventLoop();
   }
   return { asOf: new Date(asOf).toISOString(), evaluated, atRisk: atRiskCount, distribution: distributionCounts, matrix };
 }
