@@ -15,9 +15,10 @@
 //    patch: server-docs/im-v1/message-card/patch
 //  - 429/99991400 with x-ogw-ratelimit-reset: server-docs/api-call-guide/frequency-control; 99991663 and the other
 //    token codes: server-docs/api-call-guide/generic-error-code
-//  - card JSON 2.0 rules: feishu-cards/card-json-v2-structure,
-//    feishu-cards/card-json-v2-breaking-changes-release-notes
-//    and the component pages under feishu-cards/card-json-v2-components/
+//  - card JSON 2.0 rules (./feishu-card-schema.ts): feishu-cards/card-json-v2-structure (≤ 200 elements or
+//    components), feishu-cards/card-json-v2-breaking-changes-release-notes (unlisted properties are an error),
+//    the component pages under feishu-cards/card-json-v2-components/, and the 230099 answer with its sub-codes
+//    (11310 element exceeds the limit, 200861 removed tag) from server-docs/im-v1/message/create
 //  - webhook signature and encryption:
 //    server-docs/event-subscription-guide/event-subscription-configure-/encrypt-key-encryption-configuration-case;
 //    event envelope: server-docs/event-subscription-guide/overview;
@@ -28,6 +29,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { cardRejection, describeProblems } from './feishu-card-schema.ts';
 
 // ---------------------------------------------------------------------------------------------- wire formats
 
@@ -94,63 +96,9 @@ export function signForFeishu(timestamp: string, nonce: string, encryptKey: stri
 
 // ----------------------------------------------------------------------------------------- card validation
 
-const TEMPLATES = new Set(['blue', 'wathet', 'turquoise', 'green', 'yellow', 'orange', 'red', 'carmine', 'violet', 'purple', 'indigo', 'grey', 'default']);
-const KNOWN_TAGS = new Set(['markdown', 'div', 'column_set', 'column', 'button', 'form', 'input', 'select_static', 'chart', 'hr', 'img', 'collapsible_panel', 'person', 'plain_text']);
-const REMOVED_IN_2 = new Set(['note', 'action']);
-const INTERACTIVE = new Set(['input', 'select_static', 'button']);
-const TOP_LEVEL = new Set(['schema', 'config', 'card_link', 'header', 'body']);
-
-/** Checks a Card JSON 2.0 the way Feishu refuses one (the card JSON 2.0 pages above); returns the problems found. */
-export function cardProblems(card: unknown): string[] {
-  const problems: string[] = [];
-  const c = card as Record<string, any>;
-  if (!c || typeof c !== 'object' || Array.isArray(c)) return ['card is not an object'];
-  for (const k of Object.keys(c)) if (!TOP_LEVEL.has(k)) problems.push(`unknown top-level property ${k}`);
-  if (c.schema !== '2.0') problems.push('schema must be "2.0"');
-  if (c.config !== undefined && c.config.update_multi !== true) problems.push('config.update_multi must be true');
-  if (c.header) {
-    if (c.header.title?.tag !== 'plain_text' || typeof c.header.title?.content !== 'string' || !c.header.title.content) problems.push('header.title must be plain_text');
-    if (c.header.template !== undefined && !TEMPLATES.has(c.header.template)) problems.push(`header.template ${c.header.template}`);
-  }
-  if (!Array.isArray(c.body?.elements)) return [...problems, 'body.elements must be an array'];
-  const names = new Set<string>();
-  let components = 0;
-  const walk = (elements: unknown[], path: string, inForm: boolean, depth: number) => {
-    if (depth > 5) problems.push(`${path}: containers nest deeper than 5`);
-    elements.forEach((raw, i) => {
-      const el = raw as Record<string, any>;
-      const at = `${path}[${i}]`;
-      components++;
-      if (typeof el?.tag !== 'string') return problems.push(`${at}: no tag`);
-      if (REMOVED_IN_2.has(el.tag)) problems.push(`${at}: tag ${el.tag} was removed in 2.0`);
-      else if (!KNOWN_TAGS.has(el.tag)) problems.push(`${at}: unknown tag ${el.tag}`);
-      if (el.tag === 'form' && (depth > 0 || inForm)) problems.push(`${at}: form only at the card root`);
-      if (el.tag === 'form' && !el.name) problems.push(`${at}: form without name`);
-      if (inForm && INTERACTIVE.has(el.tag)) {
-        if (!el.name) problems.push(`${at}: ${el.tag} in a form needs a name (200530)`);
-        else if (names.has(el.name)) problems.push(`${at}: duplicate name ${el.name}`);
-        else names.add(el.name);
-      }
-      if (el.tag === 'markdown' && typeof el.content !== 'string') problems.push(`${at}: markdown content`);
-      if (el.tag === 'button') {
-        if (el.text?.tag !== 'plain_text' || typeof el.text.content !== 'string') problems.push(`${at}: button text`);
-        else if (el.text.content.length > 100) problems.push(`${at}: button text longer than 100`);
-        for (const b of el.behaviors ?? []) {
-          if (b.type === 'callback' && (typeof b.value !== 'object' || b.value === null || Array.isArray(b.value))) problems.push(`${at}: callback value must be an object`);
-        }
-      }
-      if (el.tag === 'form') {
-        walk(el.elements ?? [], `${at}.elements`, true, depth + 1);
-        const submits = JSON.stringify(el.elements ?? []).includes('"form_action_type":"submit"');
-        if (!submits) problems.push(`${at}: form without a submit button`);
-      }
-      if (el.tag === 'column_set') (el.columns ?? []).forEach((col: any, j: number) => walk(col.elements ?? [], `${at}.columns[${j}].elements`, inForm, depth + 1));
-    });
-  };
-  walk(c.body.elements, 'body.elements', false, 0);
-  if (components > 200) problems.push(`${components} components (max 200)`);
-  return problems;
-}
+// Card JSON 2.0 as the platform checks it (listed properties per component, the 200-element count, the
+// 230099 answer): ./feishu-card-schema.ts, with the official page behind each rule.
+export { cardProblems, cardRejection, describeProblems, elementCount } from './feishu-card-schema.ts';
 
 // ---------------------------------------------------------------------------------------------- the server
 
@@ -327,12 +275,13 @@ export class FakeFeishu {
     // Shape checks before faults, so a malformed request is always reported.
     const problems: string[] = [];
     let card: Record<string, any> | null = null;
+    let rejected: ReturnType<typeof cardRejection> = null;
     const content = body.content;
     if (typeof content !== 'string') problems.push('content must be a JSON string');
     else {
       try {
         card = JSON.parse(content);
-        problems.push(...cardProblems(card));
+        rejected = cardRejection(card);
       } catch {
         problems.push('content is not JSON');
       }
@@ -349,6 +298,11 @@ export class FakeFeishu {
       if (unknownKeys.length) problems.push(`unexpected fields ${unknownKeys.join(',')}`);
     }
     if (problems.length) return refuse(problems);
+    // A card Feishu cannot build: HTTP 400, 230099 "Failed to create card content, ext=…" (message/create).
+    if (rejected) {
+      this.invalid.push({ call, problems: describeProblems(rejected.problems) });
+      return send(400, { code: rejected.code, msg: rejected.msg });
+    }
 
     const fault = this.faultFor(call);
     if (fault) {
@@ -518,10 +472,15 @@ function envelope(eventType: string, event: object, o: EnvelopeOptions) {
   };
 }
 
-/** A card.action.trigger callback (feishu-cards/card-callback-communication) for a click on one of our buttons. */
+/**
+ * A card.action.trigger callback (feishu-cards/card-callback-communication) for a click on one of our buttons.
+ * `action.name` is the clicked component's name: only buttons inside a form container have one (the button
+ * page lists `name` for those alone), so it is sent with a form submit (`formValue`) or when given.
+ */
 export function cardActionEnvelope(
-  o: EnvelopeOptions & { openId: string; value: object; formValue?: Record<string, unknown>; messageId?: string; chatId?: string },
+  o: EnvelopeOptions & { openId: string; value: object; formValue?: Record<string, unknown>; name?: string; messageId?: string; chatId?: string },
 ) {
+  const name = o.name ?? (o.formValue ? 'submit' : undefined);
   return envelope(
     'card.action.trigger',
     {
@@ -530,7 +489,7 @@ export function cardActionEnvelope(
       action: {
         value: o.value,
         tag: 'button',
-        name: 'submit',
+        ...(name ? { name } : {}),
         ...(o.formValue ? { form_value: o.formValue } : {}),
         timezone: 'Asia/Shanghai',
       },

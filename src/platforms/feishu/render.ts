@@ -16,8 +16,19 @@
 // - A `closed` card (decided request updated in place) shows its status instead of buttons.
 // - Escaping: every card string put into `markdown` content goes through `md` (the Feishu dialect: HTML
 //   entities) exactly once; `plain_text` fields (header, summary, buttons, inputs, options) take it as is.
-// - Budget: ≤ 200 components and a request body ≤ 30 KB; markdown is clipped further if a card ever
-//   came close (builders already cap names, comments and rows).
+// - Only listed properties: 2.0 refuses a card with a property its component page does not list
+//   (https://open.feishu.cn/document/feishu-cards/card-json-v2-breaking-changes-release-notes, 属性校验变更).
+//   `name` and `form_action_type` are listed for buttons inside a form container only
+//   (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/button), so
+//   buttons outside a form carry neither; `required` is set on inputs and selects inside forms only.
+// - Budget: ≤ 200 elements or components per card, where every object with a `tag` counts — text elements
+//   such as a button's `text` or an option's `text` included
+//   (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure, 注意事项; over it Feishu answers 230099
+//   with ErrCode 11310 "element exceeds the limit": https://open.feishu.cn/document/server-docs/im-v1/message/create),
+//   and a request body ≤ 30 KB (same page). A points select costs 13 elements (select, placeholder, 11 options),
+//   so a score form with many manual dimensions degrades: points become text inputs (0–100, checked by the
+//   server like any submit), and past that the form gives way to the chat-command example. Markdown is
+//   clipped further if a card ever came close to 30 KB (builders already cap names, comments and rows).
 import { clip } from '../../../cards/format.ts';
 import { moreText, t } from '../../../cards/i18n.ts';
 import {
@@ -37,7 +48,7 @@ import { escapeText, FEISHU, inlineMarkdown } from '../shared/markdown.ts';
 export const FEISHU_LIMITS = {
   /** message request body (im/v1/messages), bytes */
   maxRequestBytes: 30 * 1024,
-  /** elements or components per card */
+  /** elements or components per card, every object with a `tag` counted (card-json-v2-structure) */
   maxElements: 200,
   buttonText: 100,
   inputMaxLength: 1000,
@@ -152,22 +163,26 @@ interface ButtonSpec {
   confirm?: CallbackAction['confirm'];
 }
 
+/** The name of a button inside a form (unique in the card, as the form container page requires). */
 function buttonName(spec: ButtonSpec, i: number): string {
   const base = spec.value ? `${spec.value.k}_${spec.value.v ?? ''}` : 'link';
   return `b${i}_${base.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 40);
 }
 
-function button(spec: ButtonSpec, name: string, submit: boolean): FeishuElement {
+/** A button; `form` (its name) makes it a submit button of the form container it sits in. */
+function button(spec: ButtonSpec, form?: { name: string }): FeishuElement {
   const el: FeishuElement = {
     tag: 'button',
-    name,
     type: BUTTON_TYPE[spec.style ?? 'default'],
     text: pt(clip(spec.label, FEISHU_LIMITS.buttonText)),
     behaviors: spec.url
       ? [{ type: 'open_url', default_url: spec.url }]
       : [{ type: 'callback', value: spec.value as unknown as Json }],
   };
-  if (submit) el.form_action_type = 'submit';
+  if (form) {
+    el.name = form.name;
+    el.form_action_type = 'submit';
+  }
   if (spec.confirm) el.confirm = { title: pt(spec.confirm.title), text: pt(spec.confirm.text) };
   return el;
 }
@@ -202,7 +217,7 @@ function actionElements(card: Card, counter: { n: number }): FeishuElement[] {
       plain.push({ label: a.label, style: a.style, value: payload(a), confirm: a.confirm });
     }
   }
-  const mk = (specs: ButtonSpec[]) => specs.map((s) => button(s, buttonName(s, counter.n++), inForm));
+  const mk = (specs: ButtonSpec[]) => specs.map((s) => button(s, inForm ? { name: buttonName(s, counter.n++) } : undefined));
 
   const inner: FeishuElement[] = [];
   if (reason) {
@@ -225,7 +240,7 @@ function actionElements(card: Card, counter: { n: number }): FeishuElement[] {
   else out.push(...inner);
 
   if (links.length) {
-    out.push(buttonRow(links.map((l) => button({ label: l.label, style: l.style, url: l.url }, buttonName({ label: l.label }, counter.n++), false))));
+    out.push(buttonRow(links.map((l) => button({ label: l.label, style: l.style, url: l.url }))));
   }
   return out;
 }
@@ -239,11 +254,25 @@ function pointOptions(initial: number | undefined): number[] {
   return steps;
 }
 
-function formElement(card: Card, form: Form): FeishuElement {
+/**
+ * How points fields are shown: a select of 0, 10, …, 100 (13 elements: the select, its placeholder, 11 option
+ * texts), a text input (2: the input and its placeholder), or — when even that would not fit the element
+ * budget — no form, the chat-command example instead. Each field also has its markdown label.
+ */
+type PointsAs = 'select' | 'input' | 'command';
+const POINTS_AS: readonly PointsAs[] = ['select', 'input', 'command'];
+
+function formElement(card: Card, form: Form, pointsAs: Exclude<PointsAs, 'command'>): FeishuElement {
   const elements: FeishuElement[] = [];
   for (const f of form.fields) {
     if (f.kind === 'points') {
       elements.push(markdown([`**${md(f.label)}**`, ...(f.hint ? [grey(md(f.hint))] : [])].join('\n')));
+      if (pointsAs === 'input') {
+        const input: FeishuElement = { tag: 'input', name: f.name, required: f.required, max_length: 3, placeholder: pt('0–100') };
+        if (f.initial !== undefined) input.default_value = String(f.initial);
+        elements.push(input);
+        continue;
+      }
       const sel: FeishuElement = {
         tag: 'select_static',
         name: f.name,
@@ -268,8 +297,30 @@ function formElement(card: Card, form: Form): FeishuElement {
     }
   }
   const s = form.submit;
-  elements.push(button({ label: s.label, style: s.style ?? 'primary', value: payload(s), confirm: s.confirm }, 'submit', true));
+  elements.push(button({ label: s.label, style: s.style ?? 'primary', value: payload(s), confirm: s.confirm }, { name: 'submit' }));
   return { tag: 'form', name: form.name, elements: elements as unknown as Json };
+}
+
+/** The form as text: how to do the same with a chat command. */
+function commandElement(card: Card, form: Form): FeishuElement {
+  return markdown(`${md(t(card.locale, 'score.commandIntro'))}\n${inlineMarkdown(FEISHU, [{ code: form.commandExample }])}`);
+}
+
+/**
+ * Elements and components as Feishu counts them against its 200 per card: every object with a `tag`
+ * (components, columns, text elements), header included; `chart_spec` is a chart definition, not card JSON.
+ */
+export function elementCount(card: FeishuCard): number {
+  let n = 0;
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      if (typeof (v as { tag?: unknown }).tag === 'string') n++;
+      for (const [k, x] of Object.entries(v)) if (k !== 'chart_spec') walk(x);
+    }
+  };
+  walk(card);
+  return n;
 }
 
 /** Bytes of the `im/v1/messages` request body that would carry this card. */
@@ -285,11 +336,11 @@ export function requestBodyBytes(card: FeishuCard): number {
   );
 }
 
-function build(card: Card, maxMarkdown: number): FeishuCard {
+function build(card: Card, maxMarkdown: number, pointsAs: PointsAs): FeishuCard {
   const counter = { n: 0 };
   const elements: FeishuElement[] = [];
   for (const b of card.blocks) elements.push(...blockElements(b, card.locale));
-  if (card.form && !card.closed) elements.push(formElement(card, card.form));
+  if (card.form && !card.closed) elements.push(pointsAs === 'command' ? commandElement(card, card.form) : formElement(card, card.form, pointsAs));
   elements.push(...actionElements(card, counter));
   clipMarkdown(elements, maxMarkdown);
   const out: FeishuCard = {
@@ -311,10 +362,13 @@ function clipMarkdown(elements: Json[], max: number): void {
 }
 
 export function render(card: Card): FeishuCard {
-  // Builders keep cards small; the loop only guards against pathological input.
+  // The element count does not depend on how far markdown is clipped: pick the richest way of showing the
+  // points that fits, then clip markdown until the body fits. Builders keep cards small; the loops only guard
+  // against pathological input (a policy with many manual dimensions, very long texts).
+  const pointsAs = POINTS_AS.find((p) => elementCount(build(card, 80, p)) <= FEISHU_LIMITS.maxElements) ?? 'command';
   for (const max of [4000, 1500, 600, 200]) {
-    const out = build(card, max);
+    const out = build(card, max, pointsAs);
     if (requestBodyBytes(out) <= FEISHU_LIMITS.maxRequestBytes) return out;
   }
-  return build(card, 80);
+  return build(card, 80, pointsAs);
 }
