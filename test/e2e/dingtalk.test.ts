@@ -1,13 +1,19 @@
 // End to end on DingTalk (钉钉): the composed app (createTierbot, memory store) in Stream mode, with
-// DINGTALK_API_BASE and DINGTALK_GATEWAY_URL pointing at the fake. The fake is DingTalk's side: it hands out
+// DINGTALK_API_BASE and DINGTALK_GATEWAY_URL pointing at the fake, and in webhook mode, where the app registers
+// its card callback route at start and the fake delivers clicks as signed HTTP card callbacks. The fake is DingTalk's side: it hands out
 // the Stream connection, pushes CALLBACK frames (robot messages, card callbacks) down the WebSocket and reads
 // the ACK frames coming back, and records what the app sends over the OpenAPI.
 // Two set-ups: with a card template (interactive cards, updated in place by PUT /v1.0/card/instances) and
 // without one (robot markdown messages whose action links make the client send `/tb <k> <r>` to the bot,
 // and the score form replaced by the `评分 <id> dim=… 备注=…` chat command; DingTalk cannot edit robot
 // messages, so an "update" arrives as a new message — render.ts/messenger.ts).
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MemoryDocStore } from '../../src/adapters/memory/doc-store.ts';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
+import { loadEnv } from '../../src/config/env.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createDingtalkPlatform } from '../../src/platforms/dingtalk/index.ts';
 import { CARD_TOPIC, cardCallbackData, FAKE_APP, FakeDingtalk, type FakeCard, ROBOT_TOPIC, robotMessageData, type RobotSend } from '../fakes/dingtalk.ts';
 import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
 import { auditKeys, CUSTOMER, eventually, EXPECTED_TOTAL, expectCleanOutbox, NOW, quiesce, seed, snapshot, type PlatformIds, expectOnlyLateConflict } from './helpers.ts';
@@ -64,7 +70,7 @@ describe('DingTalk end to end (Stream, card template): scoring with approval thr
   let approveData: ReturnType<typeof cardCallbackData>;
 
   const cardsTo = (userId: string, kind?: string) => fake.delivered.filter((c) => c.target === userId && (!kind || c.cardParamMap.kind === kind));
-  const actions = (c: FakeCard) => JSON.parse(c.cardParamMap.actions) as { k: string; r: string; reason?: string }[];
+  const actions = (c: FakeCard) => JSON.parse(c.cardParamMap.actions) as { k: string; r: string; v?: string }[];
   const action = (c: FakeCard, k: string) => {
     const a = actions(c).find((x) => x.k === k);
     if (!a) throw new Error(`no ${k} on ${JSON.stringify(c.cardParamMap).slice(0, 300)}`);
@@ -95,23 +101,30 @@ describe('DingTalk end to end (Stream, card template): scoring with approval thr
 
     form = await eventually(app, () => cardsTo(IDS.zhang, 'score_form')[0], 'the score form');
     expect(form.space).toBe('IM_ROBOT');
+    expect(form.callbackType).toBe('STREAM');
+    // the native form component's variable: SELECTs of {value, text}, a TEXT for the comment
     const f = JSON.parse(form.cardParamMap.form);
     expect(f.submit.k).toBe('score.submit');
-    expect(f.fields.map((x: { name: string }) => x.name)).toEqual(['profitability', 'strength', 'comment']);
-    expect(f.fields[0].options).toEqual(['0', '10', '20', '30', '40', '50', '60', '70', '80', '90', '100']);
+    expect(f.fields.map((x: { name: string; type: string }) => `${x.name}:${x.type}`)).toEqual(['profitability:SELECT', 'strength:SELECT', 'comment:TEXT']);
+    expect(f.fields[0].options.map((o: { value: string }) => o.value)).toEqual(['0', '10', '20', '30', '40', '50', '60', '70', '80', '90', '100']);
+    expect(f.fields[0].required).toBe(true);
     expect(JSON.stringify(form.cardParamMap)).toContain('鼎盛');
     expect(fake.delivered).toHaveLength(1);
     expect(fake.problems).toEqual([]);
   });
 
-  it('2. submitting the form (card callback params) is answered in the ACK within 2 s and asks both managers', async () => {
+  it('2. submitting the native form (values nested under params.form) is answered in the ACK within 2 s and asks both managers', async () => {
+    // the client refuses to submit a form whose required SELECTs are empty; it cannot send 101 either
+    expect(() => fake.formSubmit(form.outTrackId, IDS.zhang, { profitability: '90' })).toThrow(/strength is required/);
+    expect(() => fake.formSubmit(form.outTrackId, IDS.zhang, { profitability: '101', strength: '90' })).toThrow(/not an option/);
+    // a template that still sends flat parameters gets the server's answer
     const { submit } = JSON.parse(form.cardParamMap.form);
     const bad = await click(cardCallbackData({ outTrackId: form.outTrackId, userId: IDS.zhang, params: { k: submit.k, r: submit.r, profitability: '101' } }));
     expect(bad.response.userPrivateData.cardParamMap.toastKind).toBe('warning');
     expect(bad.response.userPrivateData.cardParamMap.toast).toContain('经营实力');
     expect((await snapshot(app)).requests).toHaveLength(0);
 
-    const ok = await click(cardCallbackData({ outTrackId: form.outTrackId, userId: IDS.zhang, params: { k: submit.k, r: submit.r, profitability: '90', strength: 90, comment: '回款及时' } }));
+    const ok = await click(fake.formSubmit(form.outTrackId, IDS.zhang, { profitability: '90', strength: '90', comment: '回款及时' }));
     expect(ok.ms).toBeLessThan(2000);
     expect(ok.response.userPrivateData.cardParamMap).toEqual({ toast: `已提交审批（总分 ${EXPECTED_TOTAL}）`, toastKind: 'success' });
 
@@ -121,7 +134,8 @@ describe('DingTalk end to end (Stream, card template): scoring with approval thr
     wangApprove = action(wangCard, 'score.approve');
     for (const card of [liCard, wangCard]) {
       expect(card.cardParamMap.status).toBe('open');
-      expect(action(card, 'score.reject').reason).toBe('1');
+      // reject is one button per preset reason (the generic template has no free-text input)
+      expect(actions(card).filter((a) => a.k === 'score.reject').map((a) => a.v)).toEqual(['too_high', 'too_low', 'no_evidence']);
       expect(JSON.stringify(card.cardParamMap)).toContain('回款及时');
       expect(JSON.stringify(card.cardParamMap)).toContain('张三');
     }
@@ -329,3 +343,167 @@ describe('DingTalk end to end (Stream, no card template): robot messages and /tb
     expect(fake.problems).toEqual([]);
   });
 });
+
+describe('DingTalk end to end (webhook mode, card template): clicks as signed HTTP card callbacks', () => {
+  const CALLBACK = { token: 'tierbot-callback-token', aesKey: 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7' };
+  let fake: FakeDingtalk;
+  let app: TestApp;
+  let base: string;
+  let liCard: FakeCard;
+  let wangCard: FakeCard;
+
+  const cardsTo = (userId: string, kind?: string) => fake.delivered.filter((c) => c.target === userId && (!kind || c.cardParamMap.kind === kind));
+  /** Signed timestamps by the app's (fixed) clock, each one different: every signature pair is single-use. */
+  let n = 0;
+  const stamp = () => String(clock.now() - ++n);
+  const say = async (userId: string, text: string) => {
+    const data = robotMessageData({ userId, text, sessionWebhook: `${fake.url}/robot/sendBySession?session=s-${userId}` });
+    const res = await fake.postRobotMessage(`${base}/webhooks/dingtalk`, { ...data, sessionWebhookExpiredTime: clock.now() + 90 * 60_000 }, { timestamp: stamp() });
+    expect(res.status).toBe(200);
+  };
+  const send = (data: ReturnType<typeof cardCallbackData>, sign: { timestamp?: string; signature?: string } = {}) => fake.httpCallback(data, { timestamp: stamp(), ...sign });
+
+  beforeAll(async () => {
+    fake = await new FakeDingtalk().start();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    app = await startApp(new MemoryStore(), {
+      clock,
+      connect: true,
+      env: {
+        ...env(fake, true),
+        PORT: String(port),
+        PUBLIC_BASE_URL: base,
+        DINGTALK_MODE: 'webhook',
+        DINGTALK_CALLBACK_TOKEN: CALLBACK.token,
+        DINGTALK_CALLBACK_AES_KEY: CALLBACK.aesKey,
+      },
+    });
+    await seed(app, 'dingtalk', IDS);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await fake?.close();
+  });
+
+  it('1. the start registers the card callback route: this deployment\'s URL and a secret derived from the Client Secret', () => {
+    expect(fake.openConnections).toBe(0); // no Stream in webhook mode
+    expect(fake.registrations).toHaveLength(1);
+    expect(fake.registrations[0].body).toMatchObject({ callbackUrl: `${base}/webhooks/dingtalk`, forceUpdate: false });
+    const [route] = [...fake.routes.values()];
+    expect(route.callbackRouteKey).toMatch(/^tierbot-[0-9a-f]{24}$/);
+    expect(route.apiSecret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(route.apiSecret).not.toContain(FAKE_APP.clientSecret);
+  });
+
+  it('2. a rep\'s chat command (a signed robot HTTP message) gets a score form card created with callbackType HTTP and the route key', async () => {
+    await say(IDS.zhang, '评分 鼎盛');
+    const form = await eventually(app, () => cardsTo(IDS.zhang, 'score_form')[0], 'the score form');
+    expect(form).toMatchObject({ callbackType: 'HTTP', callbackRouteKey: [...fake.routes.keys()][0] });
+    expect(form.preview).toEqual({ ZH_CN: expect.stringContaining('鼎盛') });
+    expect(fake.problems).toEqual([]);
+  });
+
+  it('3. the native form submit comes back as a signed HTTP callback: answered within 2 s, the chosen points stored, both managers asked', async () => {
+    const [form] = cardsTo(IDS.zhang, 'score_form');
+    const res = await send(fake.formSubmit(form.outTrackId, IDS.zhang, { profitability: '90', strength: '90', comment: '回款及时' }));
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(2000);
+    expect(res.body.userPrivateData.cardParamMap).toEqual({ toast: `已提交审批（总分 ${EXPECTED_TOTAL}）`, toastKind: 'success' });
+    expect(fake.privateDataOf(form.outTrackId, IDS.zhang).toast).toContain('已提交审批');
+
+    liCard = await eventually(app, () => cardsTo(IDS.li, 'approval_request')[0], 'li\'s approval request');
+    wangCard = await eventually(app, () => cardsTo(IDS.wang, 'approval_request')[0], 'wang\'s approval request');
+    for (const c of [liCard, wangCard]) expect(c.callbackType).toBe('HTTP');
+    const s = await snapshot(app);
+    expect(s.requests).toHaveLength(1);
+    expect(s.requests[0]).toMatchObject({ status: 'pending', submittedBy: 'u-zhang', points: { profitability: 90, strength: 90 }, total: EXPECTED_TOTAL });
+  });
+
+  it('4. a forged signature, a stale timestamp and a replayed signature are refused, and nothing changes', async () => {
+    await quiesce(app);
+    const before = await snapshot(app);
+    const counts = () => ({ delivered: fake.delivered.length, updates: fake.updates.length, robot: fake.robotSends.length });
+    const was = counts();
+    const approve = fake.buttonClick(liCard.outTrackId, IDS.li, (a) => a.k === 'score.approve');
+
+    const forged = await send(approve, { signature: Buffer.alloc(32, 7).toString('base64') });
+    expect(forged).toMatchObject({ status: 401, body: { error: { code: 'bad_signature' } } });
+    const unsigned = await send(approve, { signature: '' });
+    expect(unsigned.status).toBe(401);
+    // signed correctly, but 5 minutes and 1 second old by the server's clock
+    const stale = await send(approve, { timestamp: String(clock.now() - 5 * 60_000 - 1000) });
+    expect(stale).toMatchObject({ status: 403, body: { error: { code: 'stale_timestamp' } } });
+    // a genuine pair used once already (by a click on another card) cannot carry this click
+    const ts = stamp();
+    const other = await fake.httpCallback(fake.buttonClick(wangCard.outTrackId, IDS.wang, (a) => a.k === 'score.reject' && a.v === 'no_evidence'), { timestamp: ts, signature: 'x' });
+    expect(other.status).toBe(401);
+    const first = await fake.httpCallback(cardCallbackData({ outTrackId: liCard.outTrackId, userId: IDS.li, params: { k: 'tier.ack', r: 'nothing' } }), { timestamp: ts });
+    expect(first.status).toBe(200);
+    const replay = await fake.httpCallback(approve, { timestamp: ts });
+    expect(replay).toMatchObject({ status: 403, body: { error: { code: 'replayed' } } });
+
+    await quiesce(app);
+    expect(counts()).toEqual(was);
+    const after = await snapshot(app);
+    expect(after.requests).toEqual(before.requests);
+    expect(after.customer.score).toEqual(before.customer.score);
+    expect(after.audit.filter((a) => a.action.startsWith('score.'))).toEqual(before.audit.filter((a) => a.action.startsWith('score.')));
+    expect(liCard.cardParamMap.status).toBe('open');
+    expect(wangCard.cardParamMap.status).toBe('open');
+  });
+
+  it('5. a manager\'s approve button round-trips: signed callback in, toast out, the other manager\'s card updated in place, the customer changed', async () => {
+    const res = await send(fake.buttonClick(liCard.outTrackId, IDS.li, (a) => a.k === 'score.approve'));
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(2000);
+    expect(res.body.userPrivateData.cardParamMap).toEqual({ toast: '已通过', toastKind: 'success' });
+    expect(fake.privateDataOf(liCard.outTrackId, IDS.li)).toEqual({ toast: '已通过', toastKind: 'success' });
+
+    await eventually(app, () => wangCard.updates.length > 0 && liCard.updates.length > 0, 'both request cards updated');
+    expect(wangCard.cardParamMap).toMatchObject({ status: 'closed', statusText: '已通过', actions: '[]' });
+    expect(cardsTo(IDS.wang)).toHaveLength(1);
+    const result = await eventually(app, () => cardsTo(IDS.zhang, 'approval_result')[0], 'the approval result');
+    expect(JSON.stringify(result.cardParamMap)).toContain('李经理');
+
+    const s = await snapshot(app);
+    expect(s.requests[0].status).toBe('approved');
+    expect(s.customer.score).toMatchObject({ points: { profitability: 90, strength: 90 }, approvedBy: 'u-li', submittedBy: 'u-zhang' });
+    expect(s.customer.metrics.valueScore).toBe(EXPECTED_TOTAL);
+    expectCleanOutbox(s);
+    expect(fake.problems).toEqual([]);
+  });
+
+  it('6. a later native form preselects the approved points; a submit that changes one keeps the other', async () => {
+    await say(IDS.zhang, '评分 鼎盛');
+    const form = await eventually(app, () => cardsTo(IDS.zhang, 'score_form')[1], 'the second score form');
+    const fields = JSON.parse(form.cardParamMap.form).fields as { name: string; defaultValue?: unknown }[];
+    expect(fields.find((f) => f.name === 'strength')!.defaultValue).toEqual({ index: 9, value: '90' });
+
+    const res = await send(fake.formSubmit(form.outTrackId, IDS.zhang, { profitability: '70' }));
+    expect(res.status).toBe(200);
+    expect(res.body.userPrivateData.cardParamMap.toastKind).toBe('success');
+    const s = await snapshot(app);
+    const pending = s.requests.find((r) => r.status === 'pending');
+    expect(pending?.points).toEqual({ profitability: 70, strength: 90 });
+    expect(fake.problems).toEqual([]);
+  });
+
+  it('7. a restart registers nothing new: the route on file is already this deployment\'s', async () => {
+    const again = createDingtalkPlatform({ env: loadEnv({ PORT: base.split(':')[2], PUBLIC_BASE_URL: base, LOG_LEVEL: 'silent', ...env(fake, true), DINGTALK_MODE: 'webhook', DINGTALK_CALLBACK_TOKEN: CALLBACK.token, DINGTALK_CALLBACK_AES_KEY: CALLBACK.aesKey }), sink: app.bot.chat.bot, clock, log: createLogger('silent'), docs: new MemoryDocStore() });
+    await again.start!();
+    await again.stop!();
+    expect(fake.registrations).toHaveLength(2);
+    expect(fake.registrations[1].body.forceUpdate).toBe(false);
+    expect(fake.routes.size).toBe(1);
+  });
+});
+
+/** A loopback port nothing listens on now (the app's PUBLIC_BASE_URL must name it before it starts). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -14,10 +14,33 @@
 //  - Stream gateway, frames and ACKs: open-dingtalk/developerpedia docs/learn/stream/protocol.md and the SDK,
 //    open-dingtalk/dingtalk-stream-sdk-nodejs src/client.ts (GATEWAY_URL, topics, socketCallBackResponse)
 //  - card callback data: orgapp/event-callback-card
-// Not from an official page: the 64-character limit on outTrackId (an unofficial copy of the docs) and the
-// exact answer to an expired token (assumed).
+//  - HTTP card callbacks, development/event-callback-card ("HTTP 模式"): a route is registered with
+//    `POST /v1.0/card/callbacks/register` {callbackRouteKey, callbackUrl, apiSecret, forceUpdate} (without
+//    forceUpdate an existing key keeps its registration and is answered; with it, it is overwritten; answer
+//    fields from RegisterCallbackResponseBodyResult in aliyun/dingtalk-sdk dingtalk/ts/src/card_1_0/client.ts);
+//    a card whose `callbackType` is HTTP (upper case, development/interface-for-creating-a-card-instance) names a
+//    registered `callbackRouteKey`, and a click on it is a JSON POST to that URL with
+//    `x-ddpaas-signature-timestamp` and `x-ddpaas-signature` = base64(HMAC-SHA256(apiSecret, timestamp)); the
+//    answer's cardData / userPrivateData update the card by key when cardUpdateOptions say so (事件回调响应); the
+//    update API is not to be called while a callback is in progress (注意事项). A Stream card's click comes down
+//    the socket only; an HTTP card's never does.
+//  - chat-list previews: `lastMessageI18n` keys are ZH_CN, ZH_TW, EN_US, JA_JP, VI_VN, TH_TH
+//    (development/interface-for-creating-a-card-instance)
+//  - the native form (open-dingtalk/dingtalk-card-examples, examples/表单组件的使用与更新, nodejs/index.ts and the
+//    template .json): the card variable `form` is {fields: [{name, label, type, required, placeholder, options:
+//    [{value, text}], defaultValue}]}, a SELECT's defaultValue is {index, value}; the client checks required fields
+//    before it submits; a submit's params hold the values under `form` (the Form's id; a SELECT as {index, value},
+//    what the example writes back as defaultValue) and the template's Form params (`current_form`: the variable)
+//  - robot messages over HTTP, signed with `timestamp` + `sign` = base64(HmacSHA256(appSecret, timestamp + "\n" +
+//    appSecret)): isvapp/receive-message
+//  - which variables exist: the template the admin imports, docs/platforms/dingtalk-card-template.json (DingTalk
+//    fills only variables its template declares)
+// Not from an official page: the 64-character limit on outTrackId (an unofficial copy of the docs), the exact
+// answer to an expired token (assumed), the actionIds of a form submit (['form'] assumed) and what DingTalk does
+// with parameters its template does not declare (the fake refuses them, to keep the template and render.ts in step).
 import { prng } from '../../src/app/demo.ts';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -33,14 +56,42 @@ export const FAKE_APP = {
 export const ROBOT_TOPIC = '/v1.0/im/bot/messages/get';
 export const CARD_TOPIC = '/v1.0/card/instances/callback';
 
-export type Api = 'otoBatchSend' | 'groupSend' | 'cardCreate' | 'cardUpdate';
+export type Api = 'otoBatchSend' | 'groupSend' | 'cardCreate' | 'cardUpdate' | 'cardRegister';
 
 const API_ROUTES: Record<string, Api> = {
   'POST /v1.0/robot/oToMessages/batchSend': 'otoBatchSend',
   'POST /v1.0/robot/groupMessages/send': 'groupSend',
   'POST /v1.0/card/instances/createAndDeliver': 'cardCreate',
   'PUT /v1.0/card/instances': 'cardUpdate',
+  'POST /v1.0/card/callbacks/register': 'cardRegister',
 };
+
+/** lastMessageI18n language keys (development/interface-for-creating-a-card-instance). */
+const PREVIEW_LANGUAGES = new Set(['ZH_CN', 'ZH_TW', 'EN_US', 'JA_JP', 'VI_VN', 'TH_TH']);
+
+/** Native form field types of the official form example. */
+const FORM_FIELD_TYPES = new Set(['TEXT', 'DATE', 'DATETIME', 'SELECT', 'MULTI_SELECT', 'CHECKBOX']);
+
+/** base64(HMAC-SHA256(key = apiSecret, timestamp)) — development/event-callback-card, 回调签名验证. */
+export function ddpaasSignature(apiSecret: string, timestamp: string): string {
+  return createHmac('sha256', apiSecret).update(timestamp, 'utf8').digest('base64');
+}
+
+/** The robot's HTTP message signature — isvapp/receive-message. */
+export function robotSign(timestamp: string, appSecret: string): string {
+  return createHmac('sha256', appSecret).update(`${timestamp}\n${appSecret}`, 'utf8').digest('base64');
+}
+
+interface TemplateVariable {
+  name: string;
+  private: boolean;
+}
+
+/** The variables of the template admins import (docs/platforms/dingtalk-card-template.json). */
+function templateVariables(): TemplateVariable[] {
+  const file = JSON.parse(readFileSync(new URL('../../docs/platforms/dingtalk-card-template.json', import.meta.url), 'utf8')) as { editorData: string };
+  return (JSON.parse(file.editorData) as { variableList: TemplateVariable[] }).variableList;
+}
 
 /** msgParam fields per msgKey (https://open.dingtalk.com/document/development/robot-message-type). */
 const MSG_FIELDS: Record<string, string[]> = {
@@ -52,7 +103,7 @@ for (let n = 2; n <= 5; n++) {
   MSG_FIELDS[`sampleActionCard${n}`] = ['title', 'text', ...Array.from({ length: n }, (_, i) => [`actionTitle${i + 1}`, `actionURL${i + 1}`]).flat()];
 }
 
-/** The generic template's variables (render.ts); every card must set them all. */
+/** The generic template's variables: every card sets the public ones it shows (render.ts). */
 const TEMPLATE_VARS = ['kind', 'locale', 'tone', 'title', 'subtitle', 'summary', 'url', 'fields', 'markdown', 'actions', 'links', 'form', 'status', 'statusText'];
 
 export interface FakeCard {
@@ -60,9 +111,29 @@ export interface FakeCard {
   space: 'IM_ROBOT' | 'IM_GROUP';
   /** userId or openConversationId */
   target: string;
+  callbackType: 'STREAM' | 'HTTP';
+  /** HTTP cards: the registered route their clicks go to */
+  callbackRouteKey?: string;
+  /** the create's lastMessageI18n */
+  preview?: Record<string, string>;
   cardParamMap: Record<string, string>;
+  /** per user: what callback answers set as their private data */
+  privateData: Map<string, Record<string, string>>;
   updates: Record<string, string>[];
   at: number;
+}
+
+export interface CallbackRoute {
+  callbackRouteKey: string;
+  callbackUrl: string;
+  apiSecret?: string;
+}
+
+/** What the fake's HTTP card callback got back. */
+export interface HttpCallbackResult {
+  status: number;
+  body: any;
+  ms: number;
 }
 
 export interface RobotSend {
@@ -124,6 +195,11 @@ export class FakeDingtalk {
   duplicateCreates = 0;
   readonly updates: { outTrackId: string; cardParamMap: Record<string, string>; options: unknown; at: number }[] = [];
   readonly sessionReplies: { session: string; body: Record<string, any>; at: number }[] = [];
+  /** registered card callback routes by key, and every register call as it came */
+  readonly routes = new Map<string, CallbackRoute>();
+  readonly registrations: { body: Record<string, any>; at: number }[] = [];
+  /** outTrackIds with an HTTP card callback waiting for its answer */
+  private readonly inCallback = new Set<string>();
   tokenCalls = 0;
   /** answers over the platform's limit (the client should never cause one) */
   qpsViolations = 0;
@@ -318,6 +394,15 @@ export class FakeDingtalk {
   }
 
   private validate(api: Api, b: Record<string, any>): string | null {
+    if (api === 'cardRegister') {
+      // RegisterCallbackRequest (aliyun/dingtalk-sdk dingtalk/ts/src/card_1_0/client.ts): callbackRouteKey and
+      // callbackUrl required, apiSecret string, forceUpdate boolean; https://open.dingtalk.com/document/development/event-callback-card
+      if (typeof b.callbackRouteKey !== 'string' || !b.callbackRouteKey) return 'callbackRouteKey is required';
+      if (typeof b.callbackUrl !== 'string' || !/^https?:\/\//.test(b.callbackUrl)) return 'callbackUrl is required';
+      if (b.apiSecret !== undefined && typeof b.apiSecret !== 'string') return 'apiSecret must be a string';
+      if (b.forceUpdate !== undefined && typeof b.forceUpdate !== 'boolean') return 'forceUpdate must be a boolean';
+      return null;
+    }
     if (api === 'otoBatchSend' || api === 'groupSend') {
       if (b.robotCode !== FAKE_APP.robotCode) return 'robotCode is not the app robot';
       if (api === 'otoBatchSend') {
@@ -351,10 +436,22 @@ export class FakeDingtalk {
     if (typeof b.outTrackId !== 'string' || !b.outTrackId || b.outTrackId.length > 64) return 'outTrackId must be 1..64 characters';
     if (api === 'cardUpdate') {
       if (!this.cards.has(b.outTrackId)) return `unknown outTrackId ${b.outTrackId}`;
+      // "请勿在回调过程中，调用更新接口" — https://open.dingtalk.com/document/development/event-callback-card, 注意事项
+      if (this.inCallback.has(b.outTrackId)) return `update of ${b.outTrackId} while its callback is in progress`;
       return checkTemplateVars(map, true);
     }
     if (b.cardTemplateId !== FAKE_APP.templateId) return `unknown cardTemplateId ${b.cardTemplateId}`;
-    if (b.callbackType !== 'STREAM') return 'callbackType must be STREAM';
+    // https://open.dingtalk.com/document/development/interface-for-creating-a-card-instance: callbackType STREAM |
+    // HTTP, upper case; HTTP needs the callbackRouteKey of a registered route (event-callback-card, 前置工作)
+    if (b.callbackType !== 'STREAM' && b.callbackType !== 'HTTP') return `callbackType ${b.callbackType} (STREAM or HTTP, upper case)`;
+    if (b.callbackType === 'HTTP') {
+      if (typeof b.callbackRouteKey !== 'string' || !b.callbackRouteKey) return 'callbackType HTTP needs a callbackRouteKey';
+      if (!this.routes.has(b.callbackRouteKey)) return `callbackRouteKey ${b.callbackRouteKey} is not registered`;
+    }
+    // lastMessageI18n keys: the language enums of interface-for-creating-a-card-instance
+    for (const model of [b.imRobotOpenSpaceModel, b.imGroupOpenSpaceModel]) {
+      for (const key of Object.keys(model?.lastMessageI18n ?? {})) if (!PREVIEW_LANGUAGES.has(key)) return `lastMessageI18n key ${key} is not a language`;
+    }
     const m = /^dtv1\.card\/\/(IM_ROBOT|IM_GROUP)\.(.+)$/.exec(String(b.openSpaceId ?? ''));
     if (!m) return `bad openSpaceId ${b.openSpaceId}`;
     if (m[1] === 'IM_ROBOT') {
@@ -368,6 +465,17 @@ export class FakeDingtalk {
 
   private process(api: Api, b: Record<string, any>, at: number): { status: number; body: unknown } {
     const processQueryKey = `pqk-${++this.seq}`;
+    if (api === 'cardRegister') {
+      // forceUpdate false: insert when absent, else keep and answer the registration on file; true: overwrite
+      // (https://open.dingtalk.com/document/development/event-callback-card, forceUpdate)
+      this.registrations.push({ body: b, at });
+      const held = this.routes.get(b.callbackRouteKey);
+      if (!held || b.forceUpdate === true) {
+        this.routes.set(b.callbackRouteKey, { callbackRouteKey: b.callbackRouteKey, callbackUrl: b.callbackUrl, ...(b.apiSecret !== undefined && { apiSecret: b.apiSecret }) });
+      }
+      const now = this.routes.get(b.callbackRouteKey)!;
+      return { status: 200, body: { success: true, result: { callbackUrl: now.callbackUrl, ...(now.apiSecret !== undefined && { apiSecret: now.apiSecret }) } } };
+    }
     if (api === 'otoBatchSend') {
       const invalid = (b.userIds as string[]).filter((u) => this.unknownUsers.has(u));
       for (const u of b.userIds as string[]) {
@@ -393,7 +501,19 @@ export class FakeDingtalk {
       // DingTalk: reusing an outTrackId does nothing
       this.duplicateCreates++;
     } else {
-      const card: FakeCard = { outTrackId: b.outTrackId, space: space as FakeCard['space'], target, cardParamMap: { ...b.cardData.cardParamMap }, updates: [], at };
+      const model = space === 'IM_ROBOT' ? b.imRobotOpenSpaceModel : b.imGroupOpenSpaceModel;
+      const card: FakeCard = {
+        outTrackId: b.outTrackId,
+        space: space as FakeCard['space'],
+        target,
+        callbackType: b.callbackType,
+        ...(b.callbackType === 'HTTP' && { callbackRouteKey: b.callbackRouteKey }),
+        ...(model?.lastMessageI18n && { preview: model.lastMessageI18n }),
+        cardParamMap: { ...b.cardData.cardParamMap },
+        privateData: new Map(),
+        updates: [],
+        at,
+      };
       this.cards.set(b.outTrackId, card);
       this.delivered.push(card);
     }
@@ -468,6 +588,12 @@ export class FakeDingtalk {
 
   /** Sends a downstream frame on the newest open connection; returns its messageId. */
   push(type: 'CALLBACK' | 'EVENT' | 'SYSTEM', topic: string, data: unknown, extraHeaders: Record<string, string> = {}): string {
+    if (topic === CARD_TOPIC) {
+      // an HTTP card's clicks go to its registered URL, not down the socket (https://open.dingtalk.com/document/development/event-callback-card)
+      const outTrackId = (typeof data === 'string' ? JSON.parse(data) : (data as { outTrackId?: string })).outTrackId;
+      const card = outTrackId ? this.cards.get(outTrackId) : undefined;
+      if (card?.callbackType === 'HTTP') throw new Error(`fake: card ${outTrackId} was created with callbackType HTTP; its clicks do not come over Stream`);
+    }
     const open = [...this.sockets].filter((s) => s.readyState === s.OPEN);
     const ws = open[open.length - 1];
     if (!ws) throw new Error('fake: no open stream connection');
@@ -503,6 +629,126 @@ export class FakeDingtalk {
     }
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // What a user's client does on a template card
+
+  /** The card's public data as the client holds it. */
+  private card(outTrackId: string): FakeCard {
+    const card = this.cards.get(outTrackId);
+    if (!card) throw new Error(`fake: no card ${outTrackId}`);
+    return card;
+  }
+
+  /**
+   * A user fills the card's native form and submits: `input` holds what they chose or typed per field name (a
+   * SELECT by option value); untouched fields submit their defaultValue. Throws when the client would refuse to
+   * submit (a required field empty, a value that is not an option). Returns the callback data DingTalk sends.
+   */
+  // Client behaviour from examples/表单组件的使用与更新 (README: the client checks required fields before the
+  // request; nodejs/index.ts: the values come under params.form, the Form's params under their names).
+  formSubmit(outTrackId: string, userId: string, input: Record<string, string>): ReturnType<typeof cardCallbackData> {
+    const card = this.card(outTrackId);
+    const variable = card.cardParamMap.form;
+    if (!variable) throw new Error(`fake: card ${outTrackId} has no form`);
+    const form = JSON.parse(variable) as { fields: { name: string; type: string; required?: boolean; options?: { value: string }[]; defaultValue?: unknown }[] };
+    for (const name of Object.keys(input)) if (!form.fields.some((f) => f.name === name)) throw new Error(`fake: the form has no field ${name}`);
+    const values: Record<string, unknown> = {};
+    for (const f of form.fields) {
+      let value: unknown = f.defaultValue;
+      if (input[f.name] !== undefined) {
+        if (f.type === 'SELECT') {
+          const index = (f.options ?? []).findIndex((o) => o.value === input[f.name]);
+          if (index < 0) throw new Error(`fake: ${input[f.name]} is not an option of ${f.name}`);
+          value = { index, value: input[f.name] };
+        } else value = input[f.name];
+      }
+      const empty = value === undefined || value === '';
+      if (empty && f.required) throw new Error(`fake: the client refuses to submit: ${f.name} is required`);
+      if (!empty) values[f.name] = value;
+    }
+    return cardCallbackData({ outTrackId, userId, params: { form: values, current_form: JSON.parse(variable) }, actionIds: ['form'], spaceType: card.space });
+  }
+
+  /** A user taps a callback button of the card's `actions`: its 回传参数 {k, r, v}. */
+  buttonClick(outTrackId: string, userId: string, pick: (a: { k: string; r: string; v?: string; label: string }) => boolean): ReturnType<typeof cardCallbackData> {
+    const card = this.card(outTrackId);
+    const entry = (JSON.parse(card.cardParamMap.actions || '[]') as { k: string; r: string; v?: string; label: string }[]).find(pick);
+    if (!entry) throw new Error(`fake: no such button on ${outTrackId}: ${card.cardParamMap.actions}`);
+    const params: Record<string, string> = { k: entry.k, r: entry.r, ...(entry.v ? { v: entry.v } : {}) };
+    return cardCallbackData({ outTrackId, userId, params, actionIds: [`${entry.k}:${entry.v ?? ''}`], spaceType: card.space });
+  }
+
+  /**
+   * Delivers a click on an HTTP card the way DingTalk does: a JSON POST to the URL registered under the card's
+   * route key, signed with the route's apiSecret. `sign` overrides the timestamp or the signature (forgeries,
+   * replays). The answer's card data is applied to the card.
+   */
+  // https://open.dingtalk.com/document/development/event-callback-card: 接收事件回调 (POST of the callback JSON), 回调签名验证 (the two headers, signed timestamp in ms).
+  async httpCallback(data: ReturnType<typeof cardCallbackData>, sign: { timestamp?: string; signature?: string } = {}): Promise<HttpCallbackResult> {
+    const card = this.card(data.outTrackId);
+    if (card.callbackType !== 'HTTP') throw new Error(`fake: card ${data.outTrackId} was created with callbackType ${card.callbackType}; its clicks come over Stream`);
+    const route = this.routes.get(card.callbackRouteKey!);
+    if (!route) throw new Error(`fake: route ${card.callbackRouteKey} is not registered`);
+    const timestamp = sign.timestamp ?? String(Date.now());
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (route.apiSecret !== undefined) {
+      headers['x-ddpaas-signature-timestamp'] = timestamp;
+      headers['x-ddpaas-signature'] = sign.signature ?? ddpaasSignature(route.apiSecret, timestamp);
+    }
+    const started = Date.now();
+    this.inCallback.add(card.outTrackId);
+    try {
+      const res = await fetch(route.callbackUrl, { method: 'POST', headers, body: JSON.stringify(data), signal: AbortSignal.timeout(5000) });
+      const text = await res.text();
+      let body: any = text;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        // not JSON: kept as text
+      }
+      const ms = Date.now() - started;
+      if (res.status === 200) this.applyAnswer(card, data.userId, body);
+      return { status: res.status, body, ms };
+    } finally {
+      this.inCallback.delete(card.outTrackId);
+    }
+  }
+
+  /** The clicker's private data on a card (what callback answers set). */
+  privateDataOf(outTrackId: string, userId: string): Record<string, string> {
+    return this.card(outTrackId).privateData.get(userId) ?? {};
+  }
+
+  /** A callback answer updates the card: cardData / userPrivateData by key per cardUpdateOptions (https://open.dingtalk.com/document/development/event-callback-card, 事件回调响应). */
+  private applyAnswer(card: FakeCard, userId: string, answer: any): void {
+    if (!answer || typeof answer !== 'object') return;
+    const options = answer.cardUpdateOptions ?? {};
+    const pub = answer.cardData?.cardParamMap;
+    if (pub && typeof pub === 'object') {
+      const problem = checkTemplateVars(pub, true);
+      if (problem) this.problems.push(`callback answer: ${problem}`);
+      card.cardParamMap = options.updateCardDataByKey ? { ...card.cardParamMap, ...pub } : { ...pub };
+    }
+    const own = answer.userPrivateData?.cardParamMap;
+    if (own && typeof own === 'object') {
+      for (const k of Object.keys(own)) if (!DECLARED_NAMES.has(k)) this.problems.push(`callback answer: ${k} is not a variable of the template`);
+      card.privateData.set(userId, options.updatePrivateDataByKey ? { ...(card.privateData.get(userId) ?? {}), ...own } : { ...own });
+    }
+  }
+
+  /** A robot message as DingTalk POSTs it to the robot's HTTP message URL, signed with the app secret
+   * (https://open.dingtalk.com/document/isvapp/receive-message). */
+  async postRobotMessage(url: string, data: Record<string, unknown>, sign: { timestamp?: string; sign?: string } = {}): Promise<{ status: number; body: any }> {
+    const timestamp = sign.timestamp ?? String(Date.now());
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', timestamp, sign: sign.sign ?? robotSign(timestamp, FAKE_APP.clientSecret) },
+      body: JSON.stringify(data),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
   /** Kills every stream connection without a close handshake (a network drop). */
   dropConnections(): void {
     for (const ws of this.sockets) ws.terminate();
@@ -514,11 +760,15 @@ export class FakeDingtalk {
   }
 }
 
+const DECLARED = templateVariables();
+const DECLARED_NAMES = new Set(DECLARED.map((v) => v.name));
+
 function checkTemplateVars(map: Record<string, string>, partial: boolean): string | null {
   if (!partial) {
     for (const v of TEMPLATE_VARS) if (!(v in map)) return `template variable ${v} missing`;
   }
-  for (const v of ['fields', 'actions', 'links']) {
+  for (const k of Object.keys(map)) if (!DECLARED_NAMES.has(k)) return `${k} is not a variable of the template`;
+  for (const v of ['fields', 'actions', 'links', 'tableLines']) {
     if (v in map) {
       try {
         if (!Array.isArray(JSON.parse(map[v]))) return `${v} is not a JSON array`;
@@ -532,15 +782,40 @@ function checkTemplateVars(map: Record<string, string>, partial: boolean): strin
       if (typeof a.k !== 'string' || typeof a.r !== 'string' || typeof a.label !== 'string') return 'actions entries need label, k and r';
     }
   }
-  if (map.form) {
-    try {
-      const f = JSON.parse(map.form);
-      if (!f.submit?.k || !Array.isArray(f.fields)) return 'form needs submit and fields';
-    } catch {
-      return 'form is not JSON';
-    }
-  }
+  if (map.form) return checkForm(map.form);
   if (map.status !== undefined && !['open', 'closed'].includes(map.status)) return `status ${map.status}`;
+  return null;
+}
+
+/**
+ * The native form's variable: open-dingtalk/dingtalk-card-examples examples/表单组件的使用与更新/nodejs/index.ts
+ * (field types, `options: [{value, text}]`, a SELECT's `defaultValue: {index, value}`), plus tierbot's own
+ * `submit` {k, r}, which the template's `current_form` echo carries back (docs/platforms/dingtalk.md §4a).
+ */
+function checkForm(text: string): string | null {
+  let f: any;
+  try {
+    f = JSON.parse(text);
+  } catch {
+    return 'form is not JSON';
+  }
+  if (!f || !Array.isArray(f.fields)) return 'form.fields must be a list';
+  if (typeof f.submit?.k !== 'string' || typeof f.submit?.r !== 'string') return 'form.submit needs k and r (the echo carries them)';
+  for (const [i, x] of (f.fields as any[]).entries()) {
+    const at = `form.fields[${i}]`;
+    if (typeof x?.name !== 'string' || !x.name) return `${at}.name missing`;
+    if (!FORM_FIELD_TYPES.has(x.type)) return `${at}.type ${x.type}`;
+    if (x.required !== undefined && typeof x.required !== 'boolean') return `${at}.required must be a boolean`;
+    if (x.type === 'SELECT') {
+      if (!Array.isArray(x.options) || !x.options.length) return `${at}: a SELECT needs options`;
+      if (!x.options.every((o: any) => typeof o?.value === 'string' && typeof o?.text === 'string')) return `${at}.options must be {value, text}`;
+      if (x.defaultValue !== undefined) {
+        const d = x.defaultValue;
+        if (typeof d?.index !== 'number' || typeof d?.value !== 'string') return `${at}.defaultValue of a SELECT must be {index, value}`;
+        if (x.options[d.index]?.value !== d.value) return `${at}.defaultValue ${JSON.stringify(d)} is not option ${d.index}`;
+      }
+    } else if (x.type === 'TEXT' && x.defaultValue !== undefined && typeof x.defaultValue !== 'string') return `${at}.defaultValue of a TEXT must be a string`;
+  }
   return null;
 }
 
@@ -568,14 +843,14 @@ export function robotMessageData(o: { text: string; userId: string; msgId?: stri
   };
 }
 
-export function cardCallbackData(o: { outTrackId: string; userId: string; params: Record<string, unknown>; actionIds?: string[] }) {
+export function cardCallbackData(o: { outTrackId: string; userId: string; params: Record<string, unknown>; actionIds?: string[]; spaceType?: 'IM_ROBOT' | 'IM_GROUP' }) {
   return {
     type: 'actionCallback',
     outTrackId: o.outTrackId,
     corpId: 'dingcorp0001',
     userId: o.userId,
     userIdType: 1,
-    spaceType: 'IM_ROBOT',
+    spaceType: o.spaceType ?? 'IM_ROBOT',
     spaceId: o.userId,
     extension: '{}',
     content: JSON.stringify({ cardPrivateData: { actionIds: o.actionIds ?? ['btn-1'], params: o.params } }),

@@ -1,7 +1,10 @@
 // DingTalk OpenAPI (api.dingtalk.com) over fetch. Official pages, under https://open.dingtalk.com/document/orgapp/:
 // chatbots-send-one-on-one-chat-messages-in-batches, the-robot-sends-a-group-message, create-and-deliver-cards,
-// interactive-card-update-interface, obtain-the-access_token-of-an-internal-app. Every call goes through the
-// shared Outbound: one rate-limit gate per API (DingTalk limits each API separately), one token cache per app.
+// interactive-card-update-interface, obtain-the-access_token-of-an-internal-app, register-card-callback-address
+// (request and answer fields: RegisterCallbackRequest / RegisterCallbackResponseBodyResult in the official SDK,
+// aliyun/dingtalk-sdk dingtalk/ts/src/card_1_0/client.ts). Every call goes through the shared Outbound: one
+// rate-limit gate per API (DingTalk limits each API separately), one token cache per app.
+import type { Locale } from '../../../cards/model.ts';
 import type { Answer, PlatformProfile, Timer } from '../shared/outbound.ts';
 import { DeliveryFailure, Outbound, TokenCache, realTimer } from '../shared/outbound.ts';
 import { dingtalkProfile } from './profile.ts';
@@ -17,9 +20,22 @@ export interface DingtalkClientOptions {
   robotCode: string;
   /** PLATFORM_TIMEOUT_MS, per request */
   timeoutMs: number;
+  /**
+   * How clicks on template cards come back: over the Stream connection, or as HTTP POSTs to the URL registered
+   * under `routeKey` (https://open.dingtalk.com/document/development/event-callback-card). Default STREAM.
+   */
+  cardCallback?: CardCallbackMode;
   profile?: PlatformProfile;
   timer?: Timer;
 }
+
+export type CardCallbackMode = { type: 'STREAM' } | { type: 'HTTP'; routeKey: string };
+
+/**
+ * `lastMessageI18n` keys (the chat-list preview) are DingTalk's language enums — ZH_CN, ZH_TW, EN_US, JA_JP,
+ * VI_VN, TH_TH (create-and-deliver-cards, imRobotOpenSpaceModel / imGroupOpenSpaceModel.lastMessageI18n).
+ */
+export const PREVIEW_LANGUAGE: Record<Locale, string> = { 'zh-CN': 'ZH_CN', en: 'EN_US' };
 
 /** A robot message body part: `msgParam` is a JSON string (batchSend and groupMessages/send pages above). */
 export interface RobotMessageBody {
@@ -34,8 +50,24 @@ export interface CreateCardRequest {
   outTrackId: string;
   cardParamMap: Record<string, string>;
   space: CardSpace;
-  /** chat-list preview */
+  /** chat-list preview, in `locale` */
   preview?: string;
+  locale?: Locale;
+}
+
+/** `POST /v1.0/card/callbacks/register` (RegisterCallbackRequest). */
+export interface RegisterCardCallbackRequest {
+  callbackRouteKey: string;
+  callbackUrl: string;
+  apiSecret: string;
+  /** false: insert if absent, else answer what is registered; true: overwrite */
+  forceUpdate: boolean;
+}
+
+/** What is registered under the key afterwards (RegisterCallbackResponseBodyResult). */
+export interface RegisteredCardCallback {
+  callbackUrl?: string;
+  apiSecret?: string;
 }
 
 export const DINGTALK_PATHS = {
@@ -44,6 +76,7 @@ export const DINGTALK_PATHS = {
   groupSend: '/v1.0/robot/groupMessages/send',
   cardCreateAndDeliver: '/v1.0/card/instances/createAndDeliver',
   cardUpdate: '/v1.0/card/instances',
+  cardCallbackRegister: '/v1.0/card/callbacks/register',
 } as const;
 
 /** Where a robot message's sessionWebhook may point (we POST to it; never to anywhere a payload names). */
@@ -86,15 +119,18 @@ export class DingtalkClient {
 
   /**
    * `POST /v1.0/card/instances/createAndDeliver`. A repeated `outTrackId` is a no-op at DingTalk, so a retried
-   * create after a lost answer does not deliver the card twice. Callbacks come back over Stream.
+   * create after a lost answer does not deliver the card twice. Clicks come back as `cardCallback` says:
+   * `callbackType` STREAM, or HTTP with the registered `callbackRouteKey`.
    */
   async createAndDeliverCard(req: CreateCardRequest): Promise<void> {
     const robotCode = this.opts.robotCode;
-    const lastMessageI18n = req.preview ? { ZH_CN: req.preview } : undefined;
+    const lastMessageI18n = req.preview ? { [PREVIEW_LANGUAGE[req.locale ?? 'zh-CN']]: req.preview } : undefined;
+    const callback = this.opts.cardCallback ?? { type: 'STREAM' };
     const body: Record<string, unknown> = {
       cardTemplateId: req.cardTemplateId,
       outTrackId: req.outTrackId,
-      callbackType: 'STREAM',
+      callbackType: callback.type,
+      ...(callback.type === 'HTTP' && { callbackRouteKey: callback.routeKey }),
       cardData: { cardParamMap: req.cardParamMap },
     };
     if (req.space.kind === 'user') {
@@ -114,6 +150,15 @@ export class DingtalkClient {
   async updateCard(outTrackId: string, cardParamMap: Record<string, string>): Promise<void> {
     const body = { outTrackId, cardData: { cardParamMap }, cardUpdateOptions: { updateCardDataByKey: true } };
     await this.call('PUT', DINGTALK_PATHS.cardUpdate, body, outTrackId);
+  }
+
+  /**
+   * `POST /v1.0/card/callbacks/register`: binds `callbackRouteKey` to `callbackUrl` and `apiSecret`. Without
+   * `forceUpdate` an existing registration is kept and answered (event-callback-card, forceUpdate).
+   */
+  async registerCardCallback(req: RegisterCardCallbackRequest): Promise<RegisteredCardCallback> {
+    const res = await this.call<{ result?: RegisteredCardCallback }>('POST', DINGTALK_PATHS.cardCallbackRegister, req, req.callbackRouteKey);
+    return res?.result ?? {};
   }
 
   /** Replies inside a conversation through a robot message's `sessionWebhook` (no token, @ works). */

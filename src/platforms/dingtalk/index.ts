@@ -1,16 +1,20 @@
 // DingTalk (钉钉) as a tierbot platform: the messenger (OpenAPI), and either the Stream receiver
-// (DINGTALK_MODE=stream, default: no public URL) or the HTTP callback route (DINGTALK_MODE=webhook).
+// (DINGTALK_MODE=stream, default: no public URL) or the HTTP callback route (DINGTALK_MODE=webhook). In webhook
+// mode with a card template, cards are created with callbackType HTTP and the start registers the card
+// callback route (card-callback.ts) for PUBLIC_BASE_URL + /webhooks/dingtalk.
 import type { AppEnv } from '../../config/env.ts';
 import type { PlatformDeps, PlatformFactory, PlatformModule } from '../module.ts';
 import { PlatformConfigError } from '../shared/errors.ts';
 import type { PlatformProfile } from '../shared/outbound.ts';
+import { CardCallbackRegistrar, cardCallbackRoute, type CardCallbackRoute } from './card-callback.ts';
 import { DingtalkClient } from './client.ts';
 import { createDingtalkCallbackCrypto } from './crypto.ts';
 import { DingtalkMessenger } from './messenger.ts';
-import { createDingtalkRoutes, DingtalkInbound } from './receiver.ts';
+import { createDingtalkRoutes, DINGTALK_WEBHOOK_PATH, DingtalkInbound } from './receiver.ts';
 import { RobotSignClaims } from './robot-signs.ts';
 import { createDingtalkStream, type SafeStreamOptions } from './stream.ts';
 
+export { CardCallbackRegistrar, cardCallbackRoute, cardCallbackSignature, registerCardCallbackRoute } from './card-callback.ts';
 export { DingtalkClient } from './client.ts';
 export { DingtalkMessenger, outTrackIdFor } from './messenger.ts';
 export { createDingtalkProfile, dingtalkProfile } from './profile.ts';
@@ -22,6 +26,8 @@ export { SafeDWClient, createDingtalkStream } from './stream.ts';
 export interface DingtalkTuning {
   profile?: PlatformProfile;
   replyBudgetMs?: number;
+  /** card callback registration retry delays */
+  registration?: { backoffBaseMs?: number; backoffMaxMs?: number };
   stream?: Pick<SafeStreamOptions, 'idleMs' | 'pingEveryMs' | 'backoffBaseMs' | 'backoffMaxMs'>;
 }
 
@@ -36,6 +42,10 @@ export function createDingtalkPlatform(deps: PlatformDeps, tuning: DingtalkTunin
   const clientId = required(env, 'DINGTALK_CLIENT_ID');
   const clientSecret = required(env, 'DINGTALK_CLIENT_SECRET');
   const robotCode = required(env, 'DINGTALK_ROBOT_CODE');
+  const webhook = env.DINGTALK_MODE === 'webhook';
+  // card clicks over HTTP need a template (robot messages have no callbacks) and a URL DingTalk can reach
+  const route: CardCallbackRoute | null =
+    webhook && env.DINGTALK_CARD_TEMPLATE_ID ? cardCallbackRoute({ clientId, clientSecret, callbackUrl: env.PUBLIC_BASE_URL + DINGTALK_WEBHOOK_PATH }) : null;
 
   const client = new DingtalkClient({
     apiBase: env.DINGTALK_API_BASE,
@@ -43,13 +53,14 @@ export function createDingtalkPlatform(deps: PlatformDeps, tuning: DingtalkTunin
     clientSecret,
     robotCode,
     timeoutMs: env.PLATFORM_TIMEOUT_MS,
+    cardCallback: route ? { type: 'HTTP', routeKey: route.routeKey } : { type: 'STREAM' },
     profile: tuning.profile,
     timer: deps.timer,
   });
   const messenger = new DingtalkMessenger(client, { templateId: env.DINGTALK_CARD_TEMPLATE_ID });
   const inbound = new DingtalkInbound({ sink, messenger, client, clock, log, replyBudgetMs: tuning.replyBudgetMs });
 
-  if (env.DINGTALK_MODE === 'webhook') {
+  if (webhook) {
     const crypto = createDingtalkCallbackCrypto({
       token: required(env, 'DINGTALK_CALLBACK_TOKEN'),
       aesKey: required(env, 'DINGTALK_CALLBACK_AES_KEY'),
@@ -57,8 +68,25 @@ export function createDingtalkPlatform(deps: PlatformDeps, tuning: DingtalkTunin
     });
     if (!docs) throw new PlatformConfigError('dingtalk', 'DINGTALK_MODE=webhook needs the shared document store (single-use robot signatures)');
     const robotSigns = new RobotSignClaims(docs, clock, { onError: (err) => log.warn({ err }, 'dingtalk: deleting old robot signature claims failed') });
-    const routes = createDingtalkRoutes({ inbound, crypto, appSecret: clientSecret, robotCode, robotSigns, clock, log });
-    return { platform: 'dingtalk', messenger, routes, stop: async () => void (await Promise.all([inbound.idle(), robotSigns.idle()])) };
+    const routes = createDingtalkRoutes({ inbound, crypto, appSecret: clientSecret, robotCode, cardApiSecret: route?.apiSecret, robotSigns, clock, log });
+    const registrar = route ? new CardCallbackRegistrar({ client, route, log, ...tuning.registration }) : null;
+    return {
+      platform: 'dingtalk',
+      messenger,
+      routes,
+      ...(registrar && {
+        start: async () => {
+          if (/^https?:\/\/(127\.|localhost|\[::1\])/.test(env.PUBLIC_BASE_URL)) {
+            log.warn({ callbackUrl: route!.callbackUrl }, 'dingtalk: card callbacks go to PUBLIC_BASE_URL, which DingTalk cannot reach on this host');
+          }
+          await registrar.start();
+        },
+      }),
+      stop: async () => {
+        await registrar?.stop();
+        await Promise.all([inbound.idle(), robotSigns.idle()]);
+      },
+    };
   }
 
   const stream = createDingtalkStream({

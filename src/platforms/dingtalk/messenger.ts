@@ -52,6 +52,7 @@ export class DingtalkMessenger implements Messenger {
         cardParamMap: rendered.cardData.cardParamMap,
         space,
         preview: card.summary,
+        locale: card.locale,
       });
       return { platform: 'dingtalk', messageId: outTrackId, meta: { outTrackId } };
     }

@@ -4,11 +4,14 @@
 // - Robot messages (Stream topic /v1.0/im/bot/messages/get, or the robot's HTTP "message receive URL") become
 //   an InboundMessage; a `/tb <k> <r> [<v>]` command (what a template-free card's action link makes the user's
 //   client send, render.ts) becomes an InboundAction whose reply goes back through the message's sessionWebhook.
-// - Card callbacks (Stream topic /v1.0/card/instances/callback) become an InboundAction; the sink's ActionReply
-//   is translated into the callback response (card data, and the toast as the clicker's private data).
+// - Card callbacks (Stream topic /v1.0/card/instances/callback, or in webhook mode a signed HTTP POST,
+//   card-callback.ts) become an InboundAction; the sink's ActionReply is translated into the callback response
+//   (card data, and the toast as the clicker's private data). Both transports carry the same data
+//   (open-dingtalk/dingtalk-card-examples README: Stream and HTTP differ only in transport and callbackType).
 // - HTTP callbacks: event-subscription crypto (check_url and events, answered with the encrypted "success"),
-//   and robot outgoing messages signed with `timestamp` + `sign` headers, each pair accepted once
-//   (robot-signs.ts: the sign does not cover the body).
+//   robot outgoing messages signed with `timestamp` + `sign` headers, and card clicks signed with the
+//   `x-ddpaas-signature*` headers; robot and card signature pairs are accepted once each (robot-signs.ts: those
+//   signatures do not cover the body).
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -21,6 +24,7 @@ import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '..
 import { isVerificationError, VerificationError } from '../shared/errors.ts';
 import { headerValue, parseJsonObject, queryValue, type JsonObject } from '../shared/request-input.ts';
 import { parseWith } from '../shared/schema.ts';
+import { CARD_CALLBACK_HEADERS, verifyCardCallbackRequest } from './card-callback.ts';
 import type { DingtalkClient } from './client.ts';
 import { verifyDingtalkRobotRequest, type DingtalkCallbackCrypto } from './crypto.ts';
 import type { DingtalkMessenger } from './messenger.ts';
@@ -87,6 +91,9 @@ export function normaliseRobotMessage(msg: RobotMessage, deliveryId: string): In
 }
 
 const PAYLOAD_PARAMS = new Set(['k', 'r', 'v']);
+/** What the template's native form sends: the values under `form`, and its own variable back as `current_form`. */
+const FORM_VALUES = 'form';
+const FORM_ECHO = 'current_form';
 
 function paramsDigest(params: Record<string, unknown>): string {
   const sorted = Object.keys(params)
@@ -99,25 +106,57 @@ function asString(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** An object parameter, or a JSON string of one (the echo of a card variable may come either way). */
+function objectParam(v: unknown): Record<string, unknown> | null {
+  if (isObject(v)) return v;
+  if (typeof v !== 'string' || !v.startsWith('{')) return null;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return isObject(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * A card callback's `data` → InboundAction. The template's buttons carry {k, r, v} as 回传参数 (render.ts);
- * every other parameter (form inputs, a reason) is a value. Null when the click carries no known key.
+ * A submitted native-form value as text: a SELECT comes as `{index, value}` (examples/表单组件的使用与更新: the
+ * submitted values are what the example writes back as `defaultValue`), a TEXT as a string.
+ */
+function formValue(v: unknown): string {
+  if (isObject(v) && 'value' in v) return asString(v.value);
+  return asString(v);
+}
+
+/**
+ * A card callback's `data` → InboundAction. The template's buttons carry {k, r, v} as 回传参数 (render.ts); a
+ * native form submit carries its values nested under `form` and its variable (with `submit: {k, r}`) under
+ * `current_form`. Every other parameter (a flat form input, a reason) is a value. Null when the click carries no
+ * known key.
  * eventId: parseCardCallback's dedupeId (outTrackId + userId + actionIds) plus a digest of the parameters — a
  * redelivery repeats them exactly, while a corrected re-submit of the same form is a new event.
  */
 export function cardCallbackToAction(data: string): InboundAction | null {
   const click = parseCardCallback(data);
-  const k = asString(click.params.k);
+  const submitted = objectParam(click.params[FORM_VALUES]);
+  const echo = submitted ? objectParam(click.params[FORM_ECHO]) : null;
+  const submit = echo && isObject(echo.submit) ? echo.submit : {};
+  const k = asString(click.params.k ?? submit.k);
   if (!(ACTION_KEYS as readonly string[]).includes(k)) return null;
   const values: Record<string, string> = {};
-  for (const [name, value] of Object.entries(click.params)) if (!PAYLOAD_PARAMS.has(name)) values[name] = asString(value);
+  for (const [name, value] of Object.entries(click.params)) {
+    if (PAYLOAD_PARAMS.has(name) || (submitted && (name === FORM_VALUES || name === FORM_ECHO))) continue;
+    values[name] = asString(value);
+  }
+  if (submitted) for (const [name, value] of Object.entries(submitted)) values[name] = formValue(value);
   const action: InboundAction = {
     type: 'action',
     platform: 'dingtalk',
     eventId: `${click.dedupeId}#${paramsDigest(click.params)}`,
     actor: { platform: 'dingtalk', platformUserId: click.userId },
     action: k,
-    ref: asString(click.params.r),
+    ref: asString(click.params.r ?? submit.r),
     values,
     message: { platform: 'dingtalk', messageId: click.outTrackId, meta: { outTrackId: click.outTrackId } },
   };
@@ -126,8 +165,8 @@ export function cardCallbackToAction(data: string): InboundAction | null {
   return action;
 }
 
-/** What a card callback may answer (https://open.dingtalk.com/document/orgapp/event-callback-card);
- * sent as `socketCallBackResponse(messageId, response)`. */
+/** What a card callback may answer (https://open.dingtalk.com/document/development/event-callback-card, 事件回调响应):
+ * sent as `socketCallBackResponse(messageId, response)` over Stream, as the JSON body of the answer over HTTP. */
 export interface CardCallbackResponse {
   cardData?: { cardParamMap: Record<string, string> };
   /** only the clicker sees it; the template shows `toast` (text) and `toastKind` (success|info|warning|error) */
@@ -205,8 +244,9 @@ export class DingtalkInbound {
   }
 
   /**
-   * A card click (Stream). Resolves within the reply budget to the callback response; when the sink is
-   * slower, resolves to null (plain ACK) and applies the late reply's card with an update in place.
+   * A card click (Stream frame data, or an HTTP callback's body). Resolves within the reply budget to the
+   * callback response; when the sink is slower, resolves to null (plain ACK) and applies the late reply's card
+   * with an update in place (after the answer: DingTalk asks not to update a card during its callback).
    */
   async cardCallback(data: string): Promise<CardCallbackResponse | null> {
     const action = cardCallbackToAction(data);
@@ -223,14 +263,6 @@ export class DingtalkInbound {
     if (reply) return cardCallbackResponse(reply, (card) => this.cardParams(card));
     this.track(async () => this.applyLate(action, await handled));
     return null;
-  }
-
-  /** A card click that cannot be answered inline (HTTP event): the reply's card goes by update. */
-  cardCallbackDetached(data: string): void {
-    this.track(async () => {
-      const action = cardCallbackToAction(data);
-      if (action) await this.applyLate(action, await this.deps.sink.handleAction(action));
-    });
   }
 
   /** Waits for background work (tests, shutdown). */
@@ -295,7 +327,9 @@ export interface DingtalkRoutesDeps {
   appSecret: string;
   /** DINGTALK_ROBOT_CODE: a signed robot message for another robot is refused */
   robotCode: string;
-  /** each robot (timestamp, sign) pair is accepted once, across instances sharing the store */
+  /** the registered card callback secret (card-callback.ts); without it (no template) card callbacks are refused */
+  cardApiSecret?: string;
+  /** each robot and card-callback (timestamp, signature) pair is accepted once, across instances sharing the store */
   robotSigns: RobotSignClaims;
   clock: Clock;
   log: Logger;
@@ -312,7 +346,6 @@ async function readBody(ctx: Context): Promise<string | null> {
 }
 
 const looksLikeRobotMessage = (b: JsonObject) => typeof b.conversationId === 'string' && typeof b.msgtype === 'string';
-const looksLikeCardCallback = (b: JsonObject) => typeof b.outTrackId === 'string' && typeof b.content === 'string';
 
 export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
   const router = new Router();
@@ -328,6 +361,18 @@ export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
         return;
       }
       const signed = queryValue(ctx.query, 'signature', 'msg_signature') !== undefined;
+      if (!signed && headerValue(ctx.headers, CARD_CALLBACK_HEADERS.signature) !== undefined) {
+        // a card click (callbackType HTTP, card-callback.ts): plain JSON, answered with the callback response
+        if (!deps.cardApiSecret) throw new VerificationError('bad_signature', 'no card callback route is registered');
+        const signature = verifyCardCallbackRequest(ctx.headers, deps.cardApiSecret, now);
+        const body = parseJsonObject(raw);
+        if (body.type !== undefined && body.type !== 'actionCallback') throw new VerificationError('unsupported_payload', 'not an actionCallback');
+        parseCardCallback(raw);
+        // claimed last, so a malformed request cannot use up the pair of the genuine one
+        if (!(await deps.robotSigns.claim(signature, 'card'))) throw new VerificationError('replayed', 'this card callback signature was already used');
+        ctx.body = (await deps.inbound.cardCallback(raw)) ?? {};
+        return;
+      }
       if (!signed && headerValue(ctx.headers, 'sign') !== undefined) {
         // the robot's HTTP message receive URL (instead of Stream)
         const signature = verifyDingtalkRobotRequest(ctx.headers, deps.appSecret, now);
@@ -345,8 +390,8 @@ export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
       const delivery = deps.crypto.openCallback(ctx.query, raw, now);
       if (delivery.kind === 'event') {
         const body = delivery.body;
+        // card clicks never come this way: they are sent to the registered card callback URL (above)
         if (looksLikeRobotMessage(body)) deps.inbound.robotMessage(body, delivery.eventId);
-        else if (looksLikeCardCallback(body)) deps.inbound.cardCallbackDetached(JSON.stringify(body));
         else deps.log.info({ eventType: delivery.eventType, eventId: delivery.eventId }, 'dingtalk: event not used by tierbot');
       }
       ctx.body = deps.crypto.successResponse({ nowMs: now });

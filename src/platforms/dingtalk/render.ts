@@ -4,21 +4,28 @@
 //
 // 1. With a card template id (`DINGTALK_CARD_TEMPLATE_ID`, renderer option `templateId`): an interactive
 //    card for `POST /v1.0/card/instances/createAndDeliver` / `PUT /v1.0/card/instances` —
-//    `cardData.cardParamMap`, strings only, keys ≤ 100 bytes, values ≤ 1 KB. One generic template renders
-//    every kind from these variables (build it once in the card platform):
+//    `cardData.cardParamMap`, strings only, keys ≤ 100 bytes, values ≤ 1 KB; objects and lists as JSON
+//    strings (https://open.dingtalk.com/document/development/instructions-for-filling-in-api-card-data). One
+//    generic template renders every kind from these variables (docs/platforms/dingtalk-card-template.json,
+//    built by card-template.ts):
 //      kind, locale, tone, title, subtitle, summary, url  plain strings
 //      fields   JSON [{label, value, tone?}]             (trailing items dropped to fit 1 KB)
 //      table    JSON {title, columns, rows, more} of the card's table ("" when none; rows dropped to fit)
+//      tableLines JSON [{text}]: the same table as one plain line per row, plus the "N more" line
 //      markdown DingTalk markdown of the other blocks     (clipped to 1 KB on a line boundary)
-//      actions  JSON [{label, style, k, r, v?, group?, reason?}]; an action with options is one entry per
-//               option (v = option, group = the action's label); `reason: "1"` means the template shows
-//               a reason input and sends it as `reason`. Button params (回传参数) are {k, r, v}.
+//      actions  JSON [{label, style, color, k, r, v?, group?}]; an action with options, and a reject with
+//               preset reasons, is one entry per option (v = option, group = the action's label). Button
+//               params (回传参数) are {k, r, v}.
 //      links    JSON [{label, url}]
-//      form     JSON {name, submit: {label, k, r}, fields: [{name, label, kind, required, initial?, options?}]}
-//               (points options 0,10,…,100; hints are dropped first if over 1 KB)
+//      form     the native form component's variable (open-dingtalk/dingtalk-card-examples, examples/
+//               表单组件的使用与更新): {submit: {k, r}, fields: [{name, label, type: TEXT|SELECT, required?,
+//               placeholder?, options?: [{value, text}], defaultValue?}]}; a SELECT's defaultValue is
+//               {index, value}. The template's form sends `current_form` (this variable) back, which is how
+//               the click carries `k` and `r`; the submitted values arrive under `params.form`.
+//      form_btn_text, form_status   the submit label; "normal" while the form is open, "" without one
 //      status   "open" | "closed";  statusText  the closed text ("" when open)
-//    `outTrackId` is derived from the card's refs (same as WeCom's task_id, ≤ 64 characters), so a decided
-//    request card is updated in place; for cards without refs (digest) the sender picks one.
+//    The instance id (`outTrackId`) is chosen by the sender (messenger.ts, from the outbox's idempotency key),
+//    so `outTrackId` here is always null.
 //
 // 2. Without a template: robot messages (`msgKey` + `msgParam`, a JSON *string*). DingTalk cannot call back
 //    from these (ActionCard buttons only open URLs), so:
@@ -45,7 +52,6 @@ import {
   colon,
   formatNumber,
   formatYuan,
-  instanceKey,
   sparkline,
 } from '../../../cards/format.ts';
 import { moreText, t } from '../../../cards/i18n.ts';
@@ -54,8 +60,11 @@ import {
   type ActionKey,
   type ActionPayload,
   type Block,
+  type ButtonStyle,
   type CallbackAction,
   type Card,
+  type Form,
+  type FormField,
   type LinkAction,
   POINT_STEPS,
 } from '../../../cards/model.ts';
@@ -101,7 +110,7 @@ export interface DingtalkRobotMessage {
 export interface DingtalkInteractiveCard {
   type: 'card';
   cardTemplateId: string;
-  /** derived from the card's refs; null when the card has none (the sender picks one) */
+  /** always null: the sender picks the instance id (messenger.ts, from the outbox's idempotency key) */
   outTrackId: string | null;
   cardData: { cardParamMap: Record<string, string> };
 }
@@ -297,22 +306,123 @@ function clipLines(s: string, max: number): string {
   return byteLength(out) <= max ? out : clipBytes(s, max);
 }
 
+/** Button colours of the card platform's button components (as used by the official templates in
+ * open-dingtalk/dingtalk-card-examples: blue, gray, red). */
+const BUTTON_COLOR: Record<ButtonStyle, string> = { primary: 'blue', default: 'gray', danger: 'red' };
+
+/** One option of a native form SELECT (examples/表单组件的使用与更新: `{value, text}`). */
+export interface DingtalkFormOption {
+  value: string;
+  text: string;
+}
+
+/** A field of the native form component's variable (same example; only what tierbot uses). */
+export interface DingtalkFormField {
+  name: string;
+  label: string;
+  type: 'TEXT' | 'SELECT';
+  required?: boolean;
+  placeholder?: string;
+  options?: DingtalkFormOption[];
+  /** TEXT: the text; SELECT: the chosen option as `{index, value}` */
+  defaultValue?: string | { index: number; value: string };
+}
+
+/** The `form` card parameter: the native form's variable plus the submit's payload (echoed back as `current_form`). */
+export interface DingtalkForm {
+  submit: { k: string; r: string };
+  fields: DingtalkFormField[];
+}
+
+/**
+ * The points a SELECT offers: the 0, 10, …, 100 steps plus the current points when they are off the grid, so a
+ * current 85 is preselected and survives a submit that does not touch it (a SELECT can only hold its options).
+ */
+export function pointOptions(initial: number | undefined): number[] {
+  const steps = [...POINT_STEPS];
+  if (initial !== undefined && !steps.includes(initial)) steps.push(initial);
+  return steps.sort((a, b) => a - b);
+}
+
+interface FormLevel {
+  placeholders: boolean;
+  labelMax: number;
+  textInitial: boolean;
+  /** the client checks required fields before it submits; without the flag the server's check answers */
+  requiredFlags: boolean;
+  selects: boolean;
+}
+
+function formField(x: FormField, lv: FormLevel): DingtalkFormField {
+  const out: DingtalkFormField = { name: x.name, label: clip(x.label, lv.labelMax), type: 'TEXT' };
+  if (x.required && lv.requiredFlags) out.required = true;
+  if (lv.placeholders && x.hint) out.placeholder = x.hint;
+  if (x.kind === 'points') {
+    if (lv.selects) {
+      const options = pointOptions(x.initial);
+      out.type = 'SELECT';
+      out.options = options.map((n) => ({ value: String(n), text: String(n) }));
+      if (x.initial !== undefined) out.defaultValue = { index: options.indexOf(x.initial), value: String(x.initial) };
+    } else if (x.initial !== undefined) {
+      out.defaultValue = String(x.initial);
+    }
+  } else if (x.initial !== undefined && lv.textInitial) {
+    out.defaultValue = x.initial;
+  }
+  return out;
+}
+
+/** The `form` parameter: what to give up, in order, until it fits one parameter value (1 KB). */
+function formParam(form: Form, max: number): string {
+  // the card's fields block shows the current points too, so clipped labels lose little
+  const levels: FormLevel[] = [
+    { placeholders: true, labelMax: 60, textInitial: true, requiredFlags: true, selects: true },
+    { placeholders: false, labelMax: 60, textInitial: true, requiredFlags: true, selects: true },
+    { placeholders: false, labelMax: 60, textInitial: false, requiredFlags: true, selects: true },
+    { placeholders: false, labelMax: 16, textInitial: false, requiredFlags: true, selects: true },
+    { placeholders: false, labelMax: 16, textInitial: false, requiredFlags: false, selects: true },
+    { placeholders: false, labelMax: 8, textInitial: false, requiredFlags: false, selects: true },
+    // points as typed numbers: the server checks 0–100 either way
+    { placeholders: false, labelMax: 16, textInitial: false, requiredFlags: true, selects: false },
+  ];
+  for (const lv of levels) {
+    const param: DingtalkForm = { submit: { k: form.submit.key, r: form.submit.ref }, fields: form.fields.map((x) => formField(x, lv)) };
+    const s = JSON.stringify(param);
+    if (byteLength(s) <= max) return s;
+  }
+  throw new Error('dingtalk: form does not fit a card parameter');
+}
+
+function tableRowText(row: string[], ranked: boolean): string {
+  return ranked ? `${row[0]}. ${row.slice(1).join(' · ')}` : row.join(' · ');
+}
+
 function cardParams(card: Card): Record<string, string> {
   const max = DINGTALK_LIMITS.paramValueBytes;
   const fields = card.blocks.flatMap((b) => (b.type === 'fields' ? b.fields : []));
   const table = card.blocks.find((b): b is Extract<Block, { type: 'table' }> => b.type === 'table');
   let tableParam = '';
+  let tableLines = '[]';
   if (table) {
+    const total = table.total ?? table.rows.length;
     let n = table.rows.length;
     const mk = (k: number) =>
       JSON.stringify({
         title: table.title ?? '',
         columns: table.columns,
         rows: table.rows.slice(0, k),
-        more: moreText(card.locale, table.total ?? table.rows.length, k) ?? '',
+        more: moreText(card.locale, total, k) ?? '',
       });
     tableParam = mk(n);
     while (byteLength(tableParam) > max && n > 0) tableParam = mk(--n);
+    const ranked = table.columns[0] === '#';
+    const lines = (k: number) => {
+      const more = moreText(card.locale, total, k);
+      return JSON.stringify([...table.rows.slice(0, k).map((r) => ({ text: tableRowText(r, ranked) })), ...(more ? [{ text: more }] : [])]);
+    };
+    let m = table.rows.length;
+    tableLines = lines(m);
+    while (byteLength(tableLines) > max && m > 0) tableLines = lines(--m);
   }
   const other = card.blocks
     .filter((b) => b.type !== 'fields' && b.type !== 'table')
@@ -322,45 +432,18 @@ function cardParams(card: Card): Record<string, string> {
   const actions: Record<string, string>[] = [];
   for (const a of card.actions) {
     if (a.type !== 'callback') continue;
-    if (a.options && a.options.length) {
-      for (const o of a.options) actions.push({ label: o.label, style: 'default', k: a.key, r: a.ref, v: o.value, group: a.label });
+    const style = a.style ?? 'default';
+    // One button per option; a reject needs a reason, and the generic template has no free-text input, so its
+    // preset reasons are its buttons ("other" needs text and is left out).
+    const options = a.options?.length ? a.options : a.needsReason ? a.needsReason.presets.filter((o) => o.value !== 'other') : [];
+    if (options.length) {
+      for (const o of options) actions.push({ label: o.label, style, color: BUTTON_COLOR[style], k: a.key, r: a.ref, v: o.value, group: a.label });
     } else {
-      const e: Record<string, string> = { label: a.label, style: a.style ?? 'default', k: a.key, r: a.ref };
-      if (a.needsReason) e.reason = '1';
-      actions.push(e);
+      actions.push({ label: a.label, style, color: BUTTON_COLOR[style], k: a.key, r: a.ref });
     }
   }
   const links = card.actions.filter((a): a is LinkAction => a.type === 'link').map((l) => ({ label: l.label, url: l.url }));
-
-  let form = '';
-  if (card.form) {
-    const f = card.form;
-    // What to give up, in order, until the form fits one parameter value.
-    const levels = [
-      { hints: true, options: true, textInitial: true, labelMax: 60 },
-      { hints: false, options: true, textInitial: true, labelMax: 60 },
-      { hints: false, options: false, textInitial: true, labelMax: 60 },
-      { hints: false, options: false, textInitial: false, labelMax: 60 },
-      { hints: false, options: false, textInitial: false, labelMax: 16 },
-    ];
-    for (const lv of levels) {
-      form = JSON.stringify({
-        name: f.name,
-        submit: { label: f.submit.label, k: f.submit.key, r: f.submit.ref },
-        fields: f.fields.map((x) => ({
-          name: x.name,
-          label: clip(x.label, lv.labelMax),
-          kind: x.kind,
-          required: x.required,
-          ...(x.initial !== undefined && (x.kind === 'points' || lv.textInitial) ? { initial: String(x.initial) } : {}),
-          ...(lv.hints && x.hint ? { hint: x.hint } : {}),
-          ...(lv.options && x.kind === 'points' ? { options: POINT_STEPS.map(String) } : {}),
-        })),
-      });
-      if (byteLength(form) <= max) break;
-    }
-    if (byteLength(form) > max) throw new Error('dingtalk: form does not fit a card parameter');
-  }
+  const form = card.form && !card.closed ? formParam(card.form, max) : '';
 
   const params: Record<string, string> = {
     kind: card.kind,
@@ -372,10 +455,13 @@ function cardParams(card: Card): Record<string, string> {
     url: card.url,
     fields: fitJsonArray(fields),
     table: tableParam,
+    tableLines,
     markdown: clipLines(other, max),
     actions: card.closed ? '[]' : JSON.stringify(actions),
     links: fitJsonArray(links),
-    form: card.closed ? '' : form,
+    form,
+    form_btn_text: form ? clipBytes(card.form!.submit.label, max) : '',
+    form_status: form ? 'normal' : '',
     status: card.closed ? 'closed' : 'open',
     statusText: card.closed?.text ?? '',
   };
@@ -384,12 +470,21 @@ function cardParams(card: Card): Record<string, string> {
   return params;
 }
 
+/** The card parameters every rendering sets (the generic template's public variables, card-template.ts). */
+export const CARD_PARAMS = [
+  'kind', 'locale', 'tone', 'title', 'subtitle', 'summary', 'url', 'fields', 'table', 'tableLines', 'markdown',
+  'actions', 'links', 'form', 'form_btn_text', 'form_status', 'status', 'statusText',
+] as const;
+
+/** The clicker's private variables a callback answer sets (receiver.ts). */
+export const PRIVATE_CARD_PARAMS = ['toast', 'toastKind'] as const;
+
 export function render(card: Card, opts: DingtalkRenderOptions = {}): DingtalkRendered {
   if (opts.templateId) {
     return {
       type: 'card',
       cardTemplateId: opts.templateId,
-      outTrackId: instanceKey(card, DINGTALK_LIMITS.outTrackIdChars),
+      outTrackId: null,
       cardData: { cardParamMap: cardParams(card) },
     };
   }

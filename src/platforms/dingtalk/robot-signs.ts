@@ -1,6 +1,6 @@
-// Single use of robot-callback signatures (HTTP mode). DingTalk's robot `sign` covers the timestamp only, not
-// the body (crypto.ts), so a captured (timestamp, sign) pair could carry any body and sender while the
-// timestamp is fresh. Each verified pair is claimed by inserting a document whose _id is the pair: the first
+// Single use of robot-callback and card-callback signatures (HTTP mode). DingTalk's robot `sign` and the card
+// callback's `x-ddpaas-signature` cover the timestamp only, not the body (crypto.ts, card-callback.ts), so a
+// captured (timestamp, signature) pair could carry any body and sender while the timestamp is fresh. Each verified pair is claimed by inserting a document whose _id is the pair: the first
 // insert wins, on every instance sharing the store. Claims are deleted here, in app code (no TTL indexes),
 // once the window refuses their timestamp anyway, plus one more window for clock skew between instances;
 // so the collection holds at most about three windows' worth of robot messages.
@@ -38,9 +38,13 @@ export class RobotSignClaims {
     this.batch = opts.batch ?? 500;
   }
 
-  /** True the first time this verified pair is presented to any instance sharing the store. */
-  async claim(sig: RobotSignature): Promise<boolean> {
-    const claim: SignClaim = { _id: `${sig.timestamp}:${sig.sign}`, expiresAt: sig.timestampMs + this.windowMs };
+  /**
+   * True the first time this verified pair is presented to any instance sharing the store. `scope` keeps the two
+   * kinds apart (robot claims keep their original ids); both use the same 5-minute window.
+   */
+  async claim(sig: RobotSignature, scope: 'robot' | 'card' = 'robot'): Promise<boolean> {
+    const id = scope === 'robot' ? `${sig.timestamp}:${sig.sign}` : `${scope}:${sig.timestamp}:${sig.sign}`;
+    const claim: SignClaim = { _id: id, expiresAt: sig.timestampMs + this.windowMs };
     const won = await this.docs.insert(ROBOT_SIGN_COLLECTION, claim);
     this.sweepNowAndThen();
     return won;

@@ -53,8 +53,37 @@ describe('DingTalk messenger with a card template (interactive cards)', () => {
     expect(b.meta!.outTrackId).toHaveLength(50);
     const card = fake.cards.get(a.messageId)!;
     expect(card.cardParamMap).toMatchObject({ kind: 'approval_request', status: 'open', title: expect.any(String) });
-    expect(JSON.parse(card.cardParamMap.actions).map((x: { k: string }) => x.k)).toEqual(['score.approve', 'score.reject']);
+    // approve, then one reject button per preset reason
+    expect(JSON.parse(card.cardParamMap.actions).map((x: { k: string; v?: string }) => [x.k, x.v])).toEqual([
+      ['score.approve', undefined],
+      ['score.reject', 'too_high'],
+      ['score.reject', 'too_low'],
+      ['score.reject', 'no_evidence'],
+    ]);
+    expect(card.callbackType).toBe('STREAM');
     expect(fake.tokenCalls).toBe(1);
+  });
+
+  it('puts the chat-list preview under the language key of the card\'s locale (ZH_CN, EN_US)', async () => {
+    const messenger = makeMessenger(FAKE_APP.templateId);
+    await messenger.send(user, requestCard(), 'zh');
+    await messenger.send(chat, { ...digestCard(), locale: 'en', summary: '3 customers at risk' }, 'en');
+    expect(fake.problems).toEqual([]);
+    expect(fake.delivered.map((c) => c.preview)).toEqual([{ ZH_CN: requestCard().summary }, { EN_US: '3 customers at risk' }]);
+  });
+
+  it('with HTTP card callbacks: cards carry callbackType HTTP and the registered route key; an unregistered key is refused', async () => {
+    client = new DingtalkClient({ apiBase: fake.url, ...FAKE_APP, timeoutMs: 2000, cardCallback: { type: 'HTTP', routeKey: 'tierbot-route-1' } });
+    const messenger = new DingtalkMessenger(client, { templateId: FAKE_APP.templateId });
+    const refused = await messenger.send(user, requestCard(), 'before').catch((e) => e);
+    expect(refused).toMatchObject({ name: 'DeliveryFailure', retryable: false });
+    expect(fake.problems).toEqual(['cardCreate: callbackRouteKey tierbot-route-1 is not registered']);
+    fake.problems.length = 0;
+
+    await client.registerCardCallback({ callbackRouteKey: 'tierbot-route-1', callbackUrl: 'https://tierbot.example.com/webhooks/dingtalk', apiSecret: 's3cret', forceUpdate: false });
+    const sent = await messenger.send(user, requestCard(), 'after');
+    expect(fake.cards.get(sent.messageId)).toMatchObject({ callbackType: 'HTTP', callbackRouteKey: 'tierbot-route-1' });
+    expect(fake.problems).toEqual([]);
   });
 
   it('a retried create with the same idempotency key is deduped by outTrackId', async () => {

@@ -1,5 +1,6 @@
-// DingTalk HTTP callbacks (DINGTALK_MODE=webhook): the event-subscription crypto (check_url, events) and the
-// robot's signed HTTP messages, over real HTTP to the app route, with refusals that change nothing.
+// DingTalk HTTP callbacks (DINGTALK_MODE=webhook): the event-subscription crypto (check_url, events), the
+// robot's signed HTTP messages and the signed HTTP card callbacks, over real HTTP to the app route, with refusals
+// that change nothing.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import Koa from 'koa';
@@ -10,13 +11,15 @@ import { Bot } from '../../../src/app/bot.ts';
 import { loadEnv } from '../../../src/config/env.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { createDingtalkCallbackCrypto, dingtalkRobotSign, ROBOT_SIGN_WINDOW_MS } from '../../../src/platforms/dingtalk/crypto.ts';
+import { cardCallbackRoute, cardCallbackSignature } from '../../../src/platforms/dingtalk/card-callback.ts';
 import { createDingtalkPlatform } from '../../../src/platforms/dingtalk/index.ts';
+import { cardCallbackToAction } from '../../../src/platforms/dingtalk/receiver.ts';
 import { ROBOT_SIGN_COLLECTION } from '../../../src/platforms/dingtalk/robot-signs.ts';
 import type { PlatformModule } from '../../../src/platforms/module.ts';
 import type { DocStore } from '../../../src/ports/doc-store.ts';
 import type { InboundSink } from '../../../src/ports/messenger.ts';
 import { systemClock } from '../../../src/ports/clock.ts';
-import { FAKE_APP, FakeDingtalk, RecordingSink, robotMessageData } from '../../fakes/dingtalk.ts';
+import { cardCallbackData, FAKE_APP, FakeDingtalk, RecordingSink, robotMessageData } from '../../fakes/dingtalk.ts';
 
 const CALLBACK = { token: 'tierbot-callback-token', aesKey: 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7' };
 
@@ -285,5 +288,119 @@ describe('DingTalk HTTP callbacks: event subscription binds the body and dedupes
     await withBot.mod.stop?.();
     await bot.idle();
     expect(handled).toEqual(['msgTWICE==']);
+  });
+});
+
+describe('DingTalk HTTP card callbacks (x-ddpaas-signature headers, card-callback.ts)', () => {
+  /** The route a template instance registers: PUBLIC_BASE_URL defaults to http://127.0.0.1:3000 here. */
+  const route = cardCallbackRoute({ clientId: FAKE_APP.clientId, clientSecret: FAKE_APP.clientSecret, callbackUrl: 'http://127.0.0.1:3000/webhooks/dingtalk' });
+  const withTemplate = () => loadEnv({ ...Object.fromEntries(Object.entries(webhookEnv()).filter(([, v]) => typeof v === 'string')), DINGTALK_CARD_TEMPLATE_ID: FAKE_APP.templateId });
+  const signedBy = (ts = Date.now(), secret = route.apiSecret) => ({ 'x-ddpaas-signature-timestamp': String(ts), 'x-ddpaas-signature': cardCallbackSignature(secret, String(ts)) });
+  const click = (params: Record<string, unknown>, userId = 'mgr1') => JSON.stringify(cardCallbackData({ outTrackId: 'tb-card-1', userId, params }));
+
+  async function templateInstance(s: InboundSink): Promise<Instance> {
+    const mod = createDingtalkPlatform({ env: withTemplate(), sink: s, clock: systemClock, log: createLogger('silent'), docs }, { replyBudgetMs: 300 });
+    const server: Server = new Koa().use(mod.routes!.routes()).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const inst = {
+      mod,
+      base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      async close() {
+        await mod.stop?.();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+    extra.push(inst);
+    return inst;
+  }
+
+  it('webhook mode with a template starts by registering its route (and a plain webhook instance has no start)', async () => {
+    const inst = await templateInstance(sink);
+    await inst.mod.start!();
+    expect([...fake.routes.values()]).toEqual([{ callbackRouteKey: route.routeKey, callbackUrl: route.callbackUrl, apiSecret: route.apiSecret }]);
+    expect(instance.mod.start).toBeUndefined();
+  });
+
+  it('a signed click reaches the sink and is answered with the card callback response (JSON, within the budget)', async () => {
+    const inst = await templateInstance(sink);
+    sink.reply = { toast: { kind: 'success', text: '已通过' } };
+    const res = await post('', click({ k: 'score.approve', r: 'ar_1' }), signedBy(), inst);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ userPrivateData: { cardParamMap: { toast: '已通过', toastKind: 'success' } }, cardUpdateOptions: { updatePrivateDataByKey: true } });
+    expect(sink.actions[0]).toMatchObject({ action: 'score.approve', ref: 'ar_1', actor: { platformUserId: 'mgr1' }, message: { messageId: 'tb-card-1' } });
+  });
+
+  it('a slow handler: answered {} within the budget', async () => {
+    const inst = await templateInstance(sink);
+    sink.actionDelayMs = 800;
+    const res = await post('', click({ k: 'tier.ack', r: 'tc_1' }), signedBy(), inst);
+    expect(res).toMatchObject({ status: 200, body: {} });
+    expect(res.ms).toBeLessThan(800);
+  });
+
+  it('missing or wrong signature 401, stale 403, replayed 403, malformed 400 — nothing reaches the sink; a malformed one does not use up its pair', async () => {
+    const inst = await templateInstance(sink);
+    const body = click({ k: 'score.approve', r: 'ar_1' });
+    const pair = signedBy();
+    const cases: [string, Record<string, string>, number][] = [
+      [body, { 'x-ddpaas-signature': 'x' }, 401],
+      [body, signedBy(Date.now(), 'not-the-api-secret'), 401],
+      [body, signedBy(Date.now(), FAKE_APP.clientSecret), 401],
+      [body, signedBy(Date.now() - 5 * 60_000 - 1000), 403],
+      [body, signedBy(Date.now() + 5 * 60_000 + 1000), 403],
+      ['{not json', pair, 400],
+      [JSON.stringify({ type: 'actionCallback', outTrackId: 'x' }), pair, 400],
+    ];
+    for (const [b, headers, status] of cases) expect({ status: (await post('', b, headers, inst)).status, headers }).toEqual({ status, headers });
+    expect(sink.actions).toHaveLength(0);
+    expect((await post('', body, pair, inst)).status).toBe(200);
+    // the pair again, with a forged body: refused
+    const forged = await post('', click({ k: 'score.approve', r: 'ar_2' }, 'someone-else'), pair, inst);
+    expect(forged).toMatchObject({ status: 403, body: { error: { code: 'replayed' } } });
+    expect(sink.actions.map((a) => a.ref)).toEqual(['ar_1']);
+  });
+
+  it('without a template no route is registered, and signed card callbacks are refused', async () => {
+    const res = await post('', click({ k: 'score.approve', r: 'ar_1' }), signedBy());
+    expect(res.status).toBe(401);
+    expect(sink.actions).toHaveLength(0);
+  });
+
+  it('a card-callback-shaped event inside the encrypted event subscription is acknowledged and not handed on', async () => {
+    const { query, body } = encrypted({ EventType: 'card_callback', ...cardCallbackData({ outTrackId: 'tb-card-1', userId: 'mgr1', params: { k: 'score.approve', r: 'ar_1' } }) });
+    const res = await post(query, body);
+    expect(res.status).toBe(200);
+    await sleep(50);
+    expect(sink.actions).toHaveLength(0);
+  });
+});
+
+describe('card callback data → InboundAction (native form values nested under params.form)', () => {
+  const data = (params: Record<string, unknown>) => JSON.stringify(cardCallbackData({ outTrackId: 'tb-1', userId: 'rep01', params, actionIds: ['form'] }));
+  const echo = { submit: { k: 'score.submit', r: 'sf_1' }, fields: [{ name: 'profitability', type: 'SELECT' }] };
+
+  it('reads SELECT {index, value} and TEXT values, and k / r from the echoed form variable', () => {
+    const a = cardCallbackToAction(data({ form: { profitability: { index: 9, value: '90' }, strength: { index: 0, value: '0' }, comment: '回款及时' }, current_form: echo }));
+    expect(a).toMatchObject({ action: 'score.submit', ref: 'sf_1', values: { profitability: '90', strength: '0', comment: '回款及时' } });
+    expect(a!.values).not.toHaveProperty('current_form');
+    expect(a!.values).not.toHaveProperty('form');
+  });
+
+  it('the echo may come as a JSON string; explicit k / r parameters win', () => {
+    expect(cardCallbackToAction(data({ form: { profitability: { index: 1, value: '10' } }, current_form: JSON.stringify(echo) }))).toMatchObject({ action: 'score.submit', ref: 'sf_1', values: { profitability: '10' } });
+    expect(cardCallbackToAction(data({ k: 'score.submit', r: 'sf_2', form: { profitability: { index: 1, value: '10' } }, current_form: echo }))).toMatchObject({ ref: 'sf_2' });
+  });
+
+  it('a button click stays flat ({k, r, v}); no key, no action', () => {
+    expect(cardCallbackToAction(data({ k: 'contact.log', r: 'ca_1', v: 'reached' }))).toMatchObject({ action: 'contact.log', ref: 'ca_1', option: 'reached', values: {} });
+    expect(cardCallbackToAction(data({ form: { x: '1' }, current_form: { fields: [] } }))).toBeNull();
+  });
+
+  it('a corrected re-submit is a new event; a redelivery is the same one', () => {
+    const one = cardCallbackToAction(data({ form: { profitability: { index: 9, value: '90' } }, current_form: echo }))!;
+    const again = cardCallbackToAction(data({ form: { profitability: { index: 9, value: '90' } }, current_form: echo }))!;
+    const other = cardCallbackToAction(data({ form: { profitability: { index: 8, value: '80' } }, current_form: echo }))!;
+    expect(again.eventId).toBe(one.eventId);
+    expect(other.eventId).not.toBe(one.eventId);
   });
 });
