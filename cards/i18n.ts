@@ -161,6 +161,8 @@ const zh = {
   'dt.rejectOther': '其他原因请回复：{command} 加上原因',
   'dt.openConsole': '在控制台查看',
   'wecom.robotHint': '请在应用消息中操作此卡片。',
+  'wecom.keepPoints': '不变（{points}）',
+  'wecom.notScored': '未评分',
   // buttons (≤ 10 characters)
   'btn.claim': '认领跟进',
   'btn.contact': '记录联系',
@@ -337,6 +339,8 @@ const en: Messages = {
   'dt.rejectOther': 'Other reason? Reply: {command} followed by the reason',
   'dt.openConsole': 'Open in console',
   'wecom.robotHint': 'Act on this card in the app message.',
+  'wecom.keepPoints': 'Unchanged ({points})',
+  'wecom.notScored': 'Not scored',
   'btn.claim': 'Claim',
   'btn.contact': 'Log result',
   'btn.snooze': 'Snooze 7d',

@@ -106,7 +106,10 @@ describe.each(LOCALES)('churn_alert (%s)', (locale) => {
     expect(wecom.card_type).toBe('button_interaction');
     if (wecom.card_type !== 'button_interaction') return;
     expect(wecom.button_list.map((b) => decodeKey(b.key)?.k)).toEqual(keys);
-    expect(wecom.button_selection?.option_list.map((o) => o.id)).toEqual(['reached', 'no_answer', 'won_back', 'lost']);
+    // the outcome select belongs to contact.log and starts with a preselected neutral "—" (WeCom preselects the first option)
+    expect(wecom.button_selection?.question_key).toBe('sel:contact.log');
+    expect(wecom.button_selection?.selected_id).toBe('_none');
+    expect(wecom.button_selection?.option_list.map((o) => o.id)).toEqual(['_none', 'reached', 'no_answer', 'won_back', 'lost']);
 
     const dt = renderDingtalk(card);
     expect(dt.type === 'robot' && dt.msgKey).toBe('sampleMarkdown');
@@ -166,7 +169,9 @@ describe.each(LOCALES)('approval_request (%s)', (locale) => {
       { k: 'score.approve', r: 'ar_9f3k2Lx' },
       { k: 'score.reject', r: 'ar_9f3k2Lx' },
     ]);
-    expect(w.button_selection?.option_list.map((o) => o.id)).toEqual(['too_high', 'too_low', 'no_evidence', 'other']);
+    expect(w.button_selection?.question_key).toBe('sel:score.reject');
+    expect(w.button_selection?.selected_id).toBe('_none');
+    expect(w.button_selection?.option_list.map((o) => o.id)).toEqual(['_none', 'too_high', 'too_low', 'no_evidence', 'other']);
 
     const cmds = dtmdCommands(texts(card).dingtalk).map((c) => parseCommand(c));
     expect(cmds[0]).toEqual({ k: 'score.approve', r: 'ar_9f3k2Lx' });
@@ -324,13 +329,15 @@ describe.each(LOCALES)('score_form (%s)', (locale) => {
     expect(JSON.stringify(f)).toContain(locale === 'zh-CN' ? '毛利水平' : 'Margin and payment');
   });
 
-  it('WeCom: multiple_interaction with one select per manual dimension (10..100)', () => {
+  it('WeCom: multiple_interaction with one select per manual dimension ("unchanged", then 20..100)', () => {
     const w = renderWecom(card).template_card;
     if (w.card_type !== 'multiple_interaction') throw new Error(w.card_type);
     expect(w.select_list.map((s) => s.question_key)).toEqual(['profitability', 'strength']);
-    expect(w.select_list[0].option_list.map((o) => o.id)).toEqual(['10', '20', '30', '40', '50', '60', '70', '80', '90', '100']);
-    expect(w.select_list[0].selected_id).toBe('80');
-    expect(w.select_list[1].selected_id).toBeUndefined(); // 85 is not an option
+    // WeCom preselects the first option when selected_id is missing or wrong: the first option keeps the current points
+    expect(w.select_list[0].option_list.map((o) => o.id)).toEqual(['keep:80', '20', '30', '40', '50', '60', '70', '80', '90', '100']);
+    expect(w.select_list[0].selected_id).toBe('keep:80');
+    expect(w.select_list[1].selected_id).toBe('keep:85'); // off the grid, kept as it is
+    expect(w.select_list[1].option_list[0].text).toBe(locale === 'zh-CN' ? '不变（85）' : 'Unchanged (85)');
     expect(decodeKey(w.submit_button.key)).toEqual({ k: 'score.submit', r: 'sf_p0Lw3n' });
   });
 

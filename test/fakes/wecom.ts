@@ -19,6 +19,15 @@
 //
 // Fault injection: `fault(call)` may answer 5xx (before or after doing the work), any errcode (before the
 // work), or never answer (hang; after the work when `after` is set).
+//
+// Clicks (`clickXml`) are made on a card the fake delivered, as the member sees it (the latest send or update
+// of its task), never from a hand-written payload: the button must be on the card; every selector holds an
+// option, which is `selected_id` when that names an option and otherwise the FIRST option (select_list and
+// button_selection alike: https://developer.work.weixin.qq.com/document/path/90236, selected_id), unless the
+// test's member picks another; and the event's SelectedItems report every selector of the card, touched or
+// not, each as a SelectedItem with QuestionKey and OptionIds/OptionId (template_card_event:
+// https://developer.work.weixin.qq.com/document/path/90240). `eventXml` builds an event by hand, for cards
+// that are not tierbot's.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -82,6 +91,41 @@ const HOUR = 60 * MINUTE;
 const TASK_ID = /^[A-Za-z0-9_\-@]{1,128}$/;
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
+/**
+ * Our own rules on a template_card, from WeCom's suggested lengths and its defaults
+ * (https://developer.work.weixin.qq.com/document/path/90236), which WeCom does not refuse: it accepts the card
+ * and shows (or submits) something else. Recorded as "tierbot rule" problems.
+ */
+export function templateCardAdvice(tc: any): string[] {
+  const p: string[] = [];
+  if (typeof tc !== 'object' || tc === null) return p;
+  const width = (s: string) => [...s].reduce((w, ch) => w + (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch) ? 2 : 1), 0);
+  // keyname: at most 5 characters suggested (https://developer.work.weixin.qq.com/document/path/90236,
+  // horizontal_content_list.keyname); read as 10 columns, a CJK character counting 2
+  for (const h of Array.isArray(tc.horizontal_content_list) ? tc.horizontal_content_list : []) {
+    if (typeof h.keyname === 'string' && width(h.keyname) > 10) p.push(`keyname "${h.keyname}" wider than 5 Chinese characters`);
+  }
+  const selectors: any[] = [...(tc.button_selection ? [tc.button_selection] : []), ...(Array.isArray(tc.select_list) ? tc.select_list : [])];
+  for (const sel of selectors) {
+    const options: any[] = Array.isArray(sel.option_list) ? sel.option_list : [];
+    // selected_id missing or not an option: WeCom preselects, shows and submits the first option
+    // (https://developer.work.weixin.qq.com/document/path/90236, select_list / button_selection selected_id)
+    if (!options.some((o) => o.id === sel.selected_id)) p.push(`selector ${sel.question_key}: selected_id ${sel.selected_id} is not an option, WeCom preselects the first`);
+    // option text: at most 16 characters suggested (https://developer.work.weixin.qq.com/document/path/90236, option_list.text)
+    for (const o of options) if (typeof o.text === 'string' && [...o.text].length > 16) p.push(`selector ${sel.question_key}: option text "${o.text}" over 16 characters`);
+  }
+  return p;
+}
+
+/**
+ * Markdown lines WeCom's markdown does not render: its supported subset is headings, bold, links, inline code,
+ * quotes and three font colours, no lists (https://developer.work.weixin.qq.com/document/path/91770, markdown类型;
+ * app chats the same, https://developer.work.weixin.qq.com/document/path/90248).
+ */
+export function markdownAdvice(content: string): string[] {
+  return content.split('\n').filter((l) => /^\s*[-*+] /.test(l)).map((l) => `markdown list line "${l.slice(0, 40)}" (no lists in WeCom's subset)`);
+}
+
 /** Checks a template_card against the documented shape and limits (90236); returns the problems. */
 export function templateCardProblems(tc: any, interactiveNeedsTaskId = true): string[] {
   const p: string[] = [];
@@ -139,7 +183,6 @@ export function templateCardProblems(tc: any, interactiveNeedsTaskId = true): st
       for (const sel of s) {
         if (!sel.question_key || bytes(sel.question_key) > 1024) p.push('select question_key invalid');
         options(`select ${sel.question_key}`, sel.option_list, 10);
-        if (sel.selected_id !== undefined && !sel.option_list?.some((o: any) => o.id === sel.selected_id)) p.push('selected_id not among the options');
       }
     if (!tc.submit_button?.text || !tc.submit_button?.key) p.push('submit_button needs text and key');
   }
@@ -166,6 +209,8 @@ export class FakeWecom {
   private readonly robotLog = new Map<string, number[]>();
   private readonly duplicates = new Map<string, { at: number; msgid: string }>();
   private readonly taskIds = new Map<string, { userId: string }>();
+  /** task_id → the template_card members see (the send, replaced by each update_template_card) */
+  private readonly cards = new Map<string, any>();
   private readonly codes = new Map<string, IssuedCode>();
   private seq = 0;
   private readonly scale: number;
@@ -209,8 +254,44 @@ export class FakeWecom {
     return code;
   }
 
-  /** The decrypted XML of a template_card_event (90240). */
-  clickXml(o: { user: string; taskId: string; key: string; cardType: string; selected?: Record<string, string[]>; createTime?: number }): string {
+  /** The card a member sees for a task: the last template_card sent or updated with that task_id. */
+  cardOf(taskId: string): any {
+    const card = this.cards.get(taskId);
+    if (!card) throw new Error(`fake wecom: no card was delivered for task ${taskId}`);
+    return card;
+  }
+
+  /**
+   * The decrypted XML of a member's click on a delivered card, as WeCom builds a template_card_event
+   * (https://developer.work.weixin.qq.com/document/path/90240): EventKey the clicked button's key (it must be on
+   * the card), CardType and TaskId of the card, a fresh ResponseCode, and SelectedItems with EVERY selector of
+   * the card. `choose` is what the member picked (question_key → option id, which must be an option); an
+   * untouched selector reports `selected_id` when it names an option, else the first option
+   * (https://developer.work.weixin.qq.com/document/path/90236, selected_id).
+   */
+  clickXml(o: { user: string; taskId: string; key: string; choose?: Record<string, string>; createTime?: number }): string {
+    const card = this.cardOf(o.taskId);
+    const keys = [...(card.button_list ?? []).map((b: any) => b.key), ...(card.submit_button ? [card.submit_button.key] : [])];
+    // EventKey is the key of the clicked button (https://developer.work.weixin.qq.com/document/path/90240)
+    if (!keys.includes(o.key)) throw new Error(`fake wecom: no button with key ${o.key} on the card of task ${o.taskId}`);
+    const selectors: any[] = [...(card.button_selection ? [card.button_selection] : []), ...(card.select_list ?? [])];
+    for (const q of Object.keys(o.choose ?? {})) {
+      if (!selectors.some((s) => s.question_key === q)) throw new Error(`fake wecom: no selector ${q} on the card of task ${o.taskId}`);
+    }
+    // every selector of the card is reported (https://developer.work.weixin.qq.com/document/path/90240, SelectedItems)
+    const selected: Record<string, string[]> = {};
+    for (const sel of selectors) {
+      const ids: string[] = sel.option_list.map((x: any) => x.id);
+      const picked = o.choose?.[sel.question_key];
+      if (picked !== undefined && !ids.includes(picked)) throw new Error(`fake wecom: ${picked} is not an option of ${sel.question_key}`);
+      // untouched: selected_id if it is an option, else the first (https://developer.work.weixin.qq.com/document/path/90236)
+      selected[sel.question_key] = [picked ?? (ids.includes(sel.selected_id) ? sel.selected_id : ids[0])];
+    }
+    return this.eventXml({ user: o.user, taskId: o.taskId, key: o.key, cardType: card.card_type, selected, createTime: o.createTime });
+  }
+
+  /** A template_card_event (https://developer.work.weixin.qq.com/document/path/90240) written by hand: for cards tierbot did not send. */
+  eventXml(o: { user: string; taskId: string; key: string; cardType: string; selected?: Record<string, string[]>; createTime?: number }): string {
     const code = this.issueClickCode(o.taskId, o.user);
     const items = Object.entries(o.selected ?? {})
       .map(([q, ids]) => `<SelectedItem><QuestionKey><![CDATA[${q}]]></QuestionKey><OptionIds>${ids.map((id) => `<OptionId><![CDATA[${id}]]></OptionId>`).join('')}</OptionIds></SelectedItem>`)
@@ -357,6 +438,7 @@ export class FakeWecom {
     if (b.enable_duplicate_check !== 1) this.problems.push(`message/send: tierbot rule: ${b.msgtype} without enable_duplicate_check: 1`);
     if (b.msgtype === 'template_card') {
       problems.push(...templateCardProblems(b.template_card));
+      this.problems.push(...templateCardAdvice(b.template_card).map((p) => `message/send: tierbot rule: ${p}`));
     } else if (b.msgtype === 'markdown' || b.msgtype === 'text') {
       const content = b[b.msgtype]?.content;
       if (typeof content !== 'string' || !content) problems.push(`${b.msgtype}.content missing`);
@@ -403,6 +485,7 @@ export class FakeWecom {
     if (unlicensed.length) answer.unlicenseduser = unlicensed.join('|');
     if (taskId) {
       this.taskIds.set(taskId, { userId: valid[0].toLowerCase() });
+      this.cards.set(taskId, b.template_card);
       if (['button_interaction', 'vote_interaction', 'multiple_interaction'].includes(b.template_card.card_type)) {
         const code = `rc-send-${this.seq}-${randomBytes(4).toString('hex')}`;
         this.codes.set(code, { taskId, userId: valid[0].toLowerCase(), issuedAt: now, used: false });
@@ -418,6 +501,7 @@ export class FakeWecom {
     if (!b.atall && !(Array.isArray(b.userids) && b.userids.length > 0 && b.userids.length <= 1000)) problems.push('userids (1..1000) or atall required');
     if (!b.template_card && !b.button?.replace_name) problems.push('template_card or button.replace_name required');
     if (b.template_card) problems.push(...templateCardProblems(b.template_card, false));
+    if (b.template_card) this.problems.push(...templateCardAdvice(b.template_card).map((p) => `update_template_card: tierbot rule: ${p}`));
     const issued = this.codes.get(b.response_code);
     if (issued && b.template_card?.task_id !== undefined && b.template_card.task_id !== issued.taskId) {
       problems.push(`template_card.task_id ${b.template_card.task_id} is not the card's ${issued.taskId}`);
@@ -432,6 +516,7 @@ export class FakeWecom {
     // assumed errcode: the docs do not name the one for a used, expired or unknown response_code
     if (!issued || issued.used || Date.now() - issued.issuedAt > 72 * HOUR) return { errcode: 40058, errmsg: 'invalid response_code' };
     issued.used = true;
+    if (b.template_card) this.cards.set(issued.taskId, { ...b.template_card, task_id: issued.taskId });
     this.updates.push({ userids: b.userids ?? [], responseCode: b.response_code, taskId: issued.taskId, body: b, at: Date.now() });
     return { errcode: 0, errmsg: 'ok' };
   }
@@ -447,6 +532,7 @@ export class FakeWecom {
       this.problems.push(...problems.map((p) => `appchat/send: ${p}`));
       return { errcode: 40058, errmsg: `invalid parameter: ${problems[0]}` };
     }
+    if (b.msgtype === 'markdown') this.problems.push(...markdownAdvice(content).map((p) => `appchat/send: tierbot rule: ${p}`));
     this.delivered.push({ via: 'appchat', to: b.chatid, msgtype: b.msgtype, body: b, at: Date.now(), msgid: `msg-${++this.seq}` });
     return { errcode: 0, errmsg: 'ok' };
   }
@@ -470,6 +556,7 @@ export class FakeWecom {
     const log = this.robotLog.get(key) ?? [];
     log.push(now);
     this.robotLog.set(key, log);
+    if (b.msgtype === 'markdown') this.problems.push(...markdownAdvice(content).map((p) => `webhook/send: tierbot rule: ${p}`));
     this.delivered.push({ via: 'robot', to: key, msgtype: b.msgtype, body: b, at: now, msgid: `msg-${++this.seq}` });
     return { errcode: 0, errmsg: 'ok' };
   }

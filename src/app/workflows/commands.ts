@@ -3,7 +3,7 @@
 import { customerName, personName } from '../../../cards/common.ts';
 import { formatNumber, formatYuan } from '../../../cards/format.ts';
 import { type MsgKey, riskLabel, t as cardText } from '../../../cards/i18n.ts';
-import type { Block, Card, Inline } from '../../../cards/model.ts';
+import { type Block, type Card, CONTACT_OUTCOMES, type Inline } from '../../../cards/model.ts';
 import { customerProfile } from '../../../cards/customer-profile.ts';
 import type { Recipient } from '../../ports/messenger.ts';
 import type { CustomerRecord, Org, OrgUser } from '../../ports/store.ts';
@@ -172,7 +172,9 @@ export class Commands {
     });
     for (const [key, outcome] of [['score.approve', 'approved'], ['score.reject', 'rejected']] as const) {
       bot.action(key, async ({ user, ref, event }) => {
-        const reason = event.values.reason || event.option || null;
+        // The reason field and the preset choice belong to "reject": an approval never takes them (a platform
+        // may report a form's reason input or a preselected dropdown with any button of the card).
+        const reason = outcome === 'rejected' ? event.values.reason || event.option || null : null;
         await this.scoring.decide({ user, requestId: ref.requestId!, outcome, reason, platform: event.platform });
         const en = user.locale === 'en';
         return { toast: { kind: 'success', text: outcome === 'approved' ? (en ? 'Approved' : '已通过') : en ? 'Rejected' : '已驳回' } };
@@ -189,7 +191,7 @@ export class Commands {
     });
     bot.action('contact.log', async ({ user, ref, event }) => {
       const outcome = event.option ?? event.values.outcome;
-      if (!outcome) throw new AppError('validation_failed', user.locale === 'en' ? 'Pick an outcome first' : '请先选择联系结果');
+      if (!outcome || !(CONTACT_OUTCOMES as readonly string[]).includes(outcome)) throw new AppError('validation_failed', user.locale === 'en' ? 'Pick an outcome first' : '请先选择联系结果');
       await this.alerts.logContact(user, ref.customerId!, outcome, event.platform, event.values.note);
       return { toast: { kind: 'success', text: user.locale === 'en' ? 'Contact logged' : '已记录联系结果' } };
     });

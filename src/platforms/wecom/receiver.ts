@@ -18,7 +18,7 @@ import type { Logger } from '../../logger.ts';
 import { isVerificationError } from '../shared/errors.ts';
 import type { WecomCallbackCrypto, WecomInbound } from './crypto.ts';
 import type { WecomMessenger } from './messenger.ts';
-import { decodeKey, SELECTION_KEY } from './render.ts';
+import { decodeKey, KEEP_PREFIX, NO_CHOICE, selectionKey } from './render.ts';
 import { xmlText, type WecomXmlNode, type WecomXmlValue } from './xml.ts';
 
 export const WECOM_WEBHOOK_PATH = '/webhooks/wecom';
@@ -37,6 +37,19 @@ export function selectedValues(fields: WecomXmlNode): Record<string, string> {
     if (!node || !key) continue;
     const ids = asNode(node.OptionIds)?.OptionId;
     values[key] = (Array.isArray(ids) ? ids : []).filter((id): id is string => typeof id === 'string').join(',');
+  }
+  return values;
+}
+
+/**
+ * A score form's selects → form values: `keep:<points>` ("unchanged") is the current points the card
+ * offered; NO_CHOICE ("not scored") is no value at all, so the server names the dimension as missing.
+ */
+export function formValues(selected: Record<string, string>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, id] of Object.entries(selected)) {
+    if (id === NO_CHOICE || id === '') continue;
+    values[key] = id.startsWith(KEEP_PREFIX) ? id.slice(KEEP_PREFIX.length) : id;
   }
   return values;
 }
@@ -66,12 +79,17 @@ export function toInboundEvent(inbound: WecomInbound, receivedAt: number): Inbou
   if (!inbound.event || !CARD_EVENTS.has(inbound.event)) return null;
   const payload = decodeKey(xmlText(f, 'EventKey') ?? '');
   if (!payload) return null;
-  const values = selectedValues(f);
+  const selected = selectedValues(f);
   let option = payload.v;
-  // a button card's one dropdown (button_selection) carries the chosen option, not a form field
-  if (xmlText(f, 'CardType') === 'button_interaction' && SELECTION_KEY in values) {
-    option ??= values[SELECTION_KEY] || undefined;
-    delete values[SELECTION_KEY];
+  let values: Record<string, string> = {};
+  if (xmlText(f, 'CardType') === 'button_interaction') {
+    // A button card's one dropdown (button_selection) is reported with every click on the card, touched or
+    // not (90240 SelectedItems; WeCom preselects the first option, 90236). It belongs to the button whose
+    // action its question key names; `—` (NO_CHOICE) is no choice. A button card has no form fields.
+    const own = selected[selectionKey(payload.k)];
+    if (option === undefined && own && own !== NO_CHOICE) option = own;
+  } else {
+    values = formValues(selected);
   }
   const taskId = xmlText(f, 'TaskId');
   const responseCode = xmlText(f, 'ResponseCode');

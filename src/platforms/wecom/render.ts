@@ -4,14 +4,24 @@
 // `render(card)` gives the app-message body (`message/send` minus touser/agentid, or the `template_card`
 // of `update_template_card`); `renderMarkdown(card)` gives a group-robot webhook body (digests to team chats).
 //
+// WeCom selectors preselect their FIRST option when `selected_id` is missing or not one of the options
+// (90236, select_list.selected_id and button_selection.selected_id), and a click reports the selected option
+// of every selector on the card (90240, template_card_event SelectedItems), touched or not. So every selector
+// here starts with an option that means "nothing chosen", `selected_id` always names it, and the receiver
+// reads a selection only for the button it belongs to.
+//
 // Card types:
 // - callback actions → `button_interaction` (≤ 6 buttons). The first action with `options` (contact outcome)
-//   or `needsReason` (reject) gets the card's one `button_selection` (question_key `v`, its option ids are
-//   the values); the handler reads the outcome/reason from SelectedItems. WeCom cards take no free text, so
-//   a reject reason is one of the presets (nothing is preselected: the server asks again when none is chosen).
+//   or `needsReason` (reject) gets the card's one `button_selection`: question_key `sel:<action key>`
+//   (selectionKey), first option `—` (NO_CHOICE, preselected), then the choices (their values are the ids,
+//   text ≤ 16 characters). The receiver takes the choice only when that action's button is clicked and it
+//   is not `—`; WeCom cards take no free text, so a reject reason is one of the presets, and a reject or a
+//   contact log with `—` is asked again.
 // - score form → `multiple_interaction`: one `select_list` per points field. WeCom allows ≤ 3 selects and
-//   ≤ 10 options each, so the options are 10, 20, …, 100 (0 needs the chat command or the console), the
-//   current approved points are preselected when on that grid, and the comment cannot be entered on the card.
+//   ≤ 10 options each: the first option is "unchanged (current points)" (`keep:<points>`, KEEP_PREFIX) or,
+//   without current points, "not scored" (NO_CHOICE), always preselected; then 20, 30, …, 100 (0 and 10 need
+//   the chat command or the console). An untouched select therefore submits the current points, even off the
+//   grid (85), and an unscored one submits nothing (the server names it). The comment cannot be entered.
 //   With more than 3 points fields the card falls back to a `text_notice` carrying the chat-command example
 //   (`评分 <id> dim=90 …`) and a link to the console.
 // - a `closed` card with actions → `button_interaction` with the original buttons and `replace_text`
@@ -22,10 +32,15 @@
 // `[A-Za-z0-9_-]` or too long), ≤ 128 bytes, unique per card instance as long as refs are.
 // Button `key` = `<k>|<r>` or `<k>|<r>|<v>` (≤ 1024 bytes); see `encodeKey`/`decodeKey`.
 //
-// Lengths: WeCom's suggested limits are applied by clipping: main_title.title ≤ 36 characters, desc ≤ 44,
-// sub_title_text ≤ 160, emphasis title ≤ 14 / desc ≤ 22, horizontal_content_list ≤ 6 items with keyname
-// ≤ 10 display columns (5 Chinese characters) and value ≤ 30 characters, button text ≤ 10, jump_list ≤ 3.
-// Robot markdown ≤ 4096 bytes: lines are dropped from the end of the body (the links stay).
+// Lengths: WeCom's suggested limits (90236) are applied: main_title.title ≤ 36 characters, desc ≤ 44,
+// sub_title_text ≤ 160, emphasis title ≤ 14 / desc ≤ 22, horizontal_content_list ≤ 6 items with value ≤ 30
+// characters, button text ≤ 10, selector option text ≤ 16, jump_list ≤ 3. A horizontal keyname should be at
+// most 5 characters: a label wider than 5 Chinese characters (10 columns, e.g. "Profitability") is not cut
+// but moves, whole, into sub_title_text as a "label: value" line. Robot markdown ≤ 4096 bytes: lines are dropped
+// from the end of the body (the links stay).
+//
+// Markdown (robot, app chat): WeCom's supported subset is headings, bold, links, inline code, quotes and three
+// font colours (91770, markdown类型) — no lists, so list items are `· item` lines.
 //
 // Escaping: template cards are plain text and take card strings as they are; the robot markdown passes
 // each card string through `md` (the WeCom dialect: no `<@userid>` mention, tag, link or emphasis can come
@@ -36,6 +51,7 @@ import {
   clipBytes,
   clipWidth,
   colon,
+  displayWidth,
   instanceKey,
   sparkline,
 } from '../../../cards/format.ts';
@@ -64,6 +80,7 @@ export const WECOM_LIMITS = {
   selects: 3,
   selectOptions: 10,
   selectionOptions: 10,
+  optionText: 16,
   optionIdBytes: 128,
   questionKeyBytes: 1024,
   horizontalItems: 6,
@@ -111,7 +128,7 @@ export interface WecomButtonInteraction extends CardBase {
   horizontal_content_list?: WecomHorizontal[];
   jump_list?: WecomJump[];
   card_action?: { type: 1; url: string };
-  button_selection?: { question_key: string; title: string; option_list: { id: string; text: string }[] };
+  button_selection?: { question_key: string; title: string; selected_id: string; option_list: { id: string; text: string }[] };
   button_list: WecomButton[];
   replace_text?: string;
 }
@@ -121,7 +138,7 @@ export interface WecomMultipleInteraction extends CardBase {
   select_list: {
     question_key: string;
     title: string;
-    selected_id?: string;
+    selected_id: string;
     option_list: { id: string; text: string }[];
   }[];
   submit_button: { text: string; key: string };
@@ -138,8 +155,17 @@ export interface WecomRobotMarkdown {
   markdown: { content: string };
 }
 
-/** The button_selection's question key: the chosen option arrives as SelectedItems[question_key='v']. */
-export const SELECTION_KEY = 'v';
+/**
+ * The first option of every selector: "nothing chosen" (`—` on a button card, "not scored" on the score form).
+ * WeCom preselects the first option when selected_id is missing or wrong (90236), and reports it on every click.
+ */
+export const NO_CHOICE = '_none';
+/** Score form: the first option `keep:<points>` means "unchanged": the current approved points (0–100, maybe off the grid). */
+export const KEEP_PREFIX = 'keep:';
+/** The button_selection's question key names the action it belongs to; a click of another button ignores it. */
+export function selectionKey(action: ActionKey): string {
+  return `sel:${action}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Keys
@@ -169,6 +195,16 @@ const STYLE = { primary: 1, default: 2, danger: 4 } as const;
 
 function horizontal(f: Field): WecomHorizontal {
   return { keyname: clipWidth(f.label, WECOM_LIMITS.keynameWidth), value: clip(f.value, WECOM_LIMITS.valueChars) };
+}
+
+/** Fields whose label fits a keyname (≤ 5 Chinese characters) go to horizontal_content_list; the others are lines. */
+function splitFields(locale: Card['locale'], fields: Field[]): { short: Field[]; long: TextGroup | null } {
+  const fits = (f: Field) => displayWidth(f.label) <= WECOM_LIMITS.keynameWidth;
+  const long = fields.filter((f) => !fits(f));
+  return {
+    short: fields.filter(fits),
+    long: long.length ? { lines: long.map((f) => `${f.label}${colon(locale)}${f.value}`), hidden: 0 } : null,
+  };
 }
 
 function allFields(card: Card): Field[] {
@@ -248,6 +284,11 @@ function buttonText(s: string): string {
   return clip(s, WECOM_LIMITS.buttonText);
 }
 
+/** Selector option text: at most 16 characters suggested (90236, option_list.text). */
+function optionText(s: string): string {
+  return clip(s, WECOM_LIMITS.optionText);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Card types
 
@@ -264,9 +305,10 @@ function textNotice(card: Card, extraLines: string[] = []): WecomTextNotice {
     };
     rest = fields.slice(1);
   }
-  const list = [...rest, ...(trend ? [trend] : [])].slice(0, WECOM_LIMITS.horizontalItems).map(horizontal);
+  const { short, long } = splitFields(card.locale, [...rest, ...(trend ? [trend] : [])]);
+  const list = short.slice(0, WECOM_LIMITS.horizontalItems).map(horizontal);
   if (list.length) out.horizontal_content_list = list;
-  const sub = subTitle(card.locale, extraLines, textGroups(card));
+  const sub = subTitle(card.locale, extraLines, [...(long ? [long] : []), ...textGroups(card)]);
   if (sub) out.sub_title_text = sub;
   const j = jumps(card);
   if (j.length) out.jump_list = j;
@@ -281,9 +323,13 @@ function buttonInteraction(card: Card, id: string): WecomButtonInteraction {
     const choices = a.options ?? a.needsReason?.presets;
     if (choices && choices.length && !selection) {
       selection = {
-        question_key: SELECTION_KEY,
+        question_key: selectionKey(a.key),
         title: clip(a.options ? a.label : t(card.locale, 'f.reason'), 20),
-        option_list: choices.slice(0, WECOM_LIMITS.selectionOptions).map((o) => ({ id: o.value, text: clip(o.label, 17) })),
+        selected_id: NO_CHOICE,
+        option_list: [
+          { id: NO_CHOICE, text: '—' },
+          ...choices.slice(0, WECOM_LIMITS.selectionOptions - 1).map((o) => ({ id: o.value, text: optionText(o.label) })),
+        ],
       };
       buttons.push({ text: buttonText(a.label), style: STYLE[a.style ?? 'default'], key: encodeKey({ k: a.key, r: a.ref }) });
     } else if (a.options && a.options.length) {
@@ -303,9 +349,10 @@ function buttonInteraction(card: Card, id: string): WecomButtonInteraction {
     button_list: buttons.slice(0, WECOM_LIMITS.buttons),
     card_action: { type: 1, url: card.url },
   };
-  const sub = subTitle(card.locale, [], textGroups(card));
+  const { short, long } = splitFields(card.locale, [...fields, ...(trend ? [trend] : [])]);
+  const sub = subTitle(card.locale, [], [...(long ? [long] : []), ...textGroups(card)]);
   if (sub) out.sub_title_text = sub;
-  const list = [...fields, ...(trend ? [trend] : [])].slice(0, WECOM_LIMITS.horizontalItems).map(horizontal);
+  const list = short.slice(0, WECOM_LIMITS.horizontalItems).map(horizontal);
   if (list.length) out.horizontal_content_list = list;
   const j = jumps(card);
   if (j.length) out.jump_list = j;
@@ -314,8 +361,17 @@ function buttonInteraction(card: Card, id: string): WecomButtonInteraction {
   return out;
 }
 
-/** Options of a WeCom select: 10, 20, …, 100 (≤ 10 options allowed, so 0 is left out). */
-export const WECOM_POINT_OPTIONS: readonly number[] = POINT_STEPS.filter((p) => p > 0);
+/**
+ * Points a WeCom select offers after its first option: 20, 30, …, 100. A select holds ≤ 10 options (90236) and
+ * the first is "unchanged" / "not scored", so 0 and 10 are left out (the chat command and the console take them).
+ */
+export const WECOM_POINT_OPTIONS: readonly number[] = POINT_STEPS.filter((p) => p >= 20);
+
+/** The first option of a points select: keep the current points, or (none yet) "not scored". */
+function firstPointsOption(locale: Card['locale'], f: PointsField): { id: string; text: string } {
+  if (f.initial === undefined) return { id: NO_CHOICE, text: optionText(t(locale, 'wecom.notScored')) };
+  return { id: `${KEEP_PREFIX}${f.initial}`, text: optionText(t(locale, 'wecom.keepPoints', { points: String(f.initial) })) };
+}
 
 function multipleInteraction(card: Card, id: string, fields: PointsField[]): WecomMultipleInteraction {
   const form = card.form!;
@@ -324,13 +380,13 @@ function multipleInteraction(card: Card, id: string, fields: PointsField[]): Wec
     ...base(card),
     task_id: id,
     select_list: fields.map((f) => {
-      const sel: WecomMultipleInteraction['select_list'][number] = {
+      const first = firstPointsOption(card.locale, f);
+      return {
         question_key: f.name,
         title: clip(f.label, 30),
-        option_list: WECOM_POINT_OPTIONS.map((p) => ({ id: String(p), text: String(p) })),
+        selected_id: first.id,
+        option_list: [first, ...WECOM_POINT_OPTIONS.map((p) => ({ id: String(p), text: String(p) }))],
       };
-      if (f.initial !== undefined && WECOM_POINT_OPTIONS.includes(f.initial)) sel.selected_id = String(f.initial);
-      return sel;
     }),
     submit_button: { text: buttonText(form.submit.label), key: encodeKey({ k: form.submit.key, r: form.submit.ref }) },
   };
@@ -377,7 +433,7 @@ function markdownBlock(b: Block, locale: Card['locale']): string[] {
     case 'list':
       return [
         ...(b.title ? [`**${md(b.title)}**`] : []),
-        ...b.items.map((i) => `- ${md(i)}`),
+        ...b.items.map((i) => `· ${md(i)}`), // no list syntax in WeCom's markdown subset (91770)
         ...(more ? [`<font color="comment">${md(more)}</font>`] : []),
       ];
     case 'table': {

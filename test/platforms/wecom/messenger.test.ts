@@ -38,7 +38,13 @@ describe('WeCom messenger: sending', () => {
       { k: 'score.approve', r: 'ref1' },
       { k: 'score.reject', r: 'ref1' },
     ]);
-    expect(tc.button_selection.question_key).toBe('v');
+    // the reason dropdown belongs to reject and starts with a preselected neutral "—" (WeCom preselects the first option)
+    expect(tc.button_selection).toMatchObject({ question_key: 'sel:score.reject', selected_id: '_none' });
+    expect(tc.button_selection.option_list).toEqual([
+      { id: '_none', text: '—' },
+      { id: 'too_high', text: '分数过高' },
+      { id: 'no_evidence', text: '缺少依据' },
+    ]);
     // what the outbox stores: enough to update later
     expect(sent).toMatchObject({ platform: 'wecom', messageId: tc.task_id, meta: { kind: 'user', taskId: tc.task_id, msgid: d.msgid } });
     expect(sent.meta!.responseCode).toMatch(/^rc-send-/);
@@ -61,6 +67,11 @@ describe('WeCom messenger: sending', () => {
     const tc = h.fake.delivered[0].body.template_card;
     expect(tc.card_type).toBe('multiple_interaction');
     expect(tc.select_list.map((s: { question_key: string }) => s.question_key)).toEqual(['profitability', 'strength']);
+    // every select names a valid selected_id: its first option, "unchanged (60)" or "not scored"
+    expect(tc.select_list.map((s: { selected_id: string }) => s.selected_id)).toEqual(['keep:60', '_none']);
+    expect(tc.select_list[0].option_list.map((o: { id: string }) => o.id)).toEqual(['keep:60', '20', '30', '40', '50', '60', '70', '80', '90', '100']);
+    expect(tc.select_list[0].option_list[0].text).toBe('不变（60）');
+    expect(tc.select_list[1].option_list[0]).toEqual({ id: '_none', text: '未评分' });
     expect(decodeKey(tc.submit_button.key)).toEqual({ k: 'score.submit', r: 'ref3' });
   });
 
@@ -76,6 +87,9 @@ describe('WeCom messenger: sending', () => {
     expect(Buffer.byteLength(c.body.markdown.content)).toBeLessThanOrEqual(2048);
     expect(r).toMatchObject({ via: 'robot', to: 'robot-key-0001', msgtype: 'markdown' });
     expect(r.body.markdown.content).toContain('[在控制台打开](https://tierbot.example.com/teams/east)');
+    // no list syntax in WeCom's markdown: list items are "· item" lines
+    expect(r.body.markdown.content).toContain('\n· Initech B → A\n');
+    expect(r.body.markdown.content).not.toMatch(/^- /m);
     expect(chat.meta!.kind).toBe('chat');
     expect(robot.meta!.kind).toBe('robot');
     // neither can be updated in place

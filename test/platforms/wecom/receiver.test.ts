@@ -1,6 +1,6 @@
 // The WeCom callback receiver over real HTTP: the fake acts as WeCom (encrypts and signs with @wecom/crypto).
 import { afterEach, describe, expect, it } from 'vitest';
-import { toInboundEvent, selectedValues } from '../../../src/platforms/wecom/receiver.ts';
+import { formValues, toInboundEvent, selectedValues } from '../../../src/platforms/wecom/receiver.ts';
 import type { WecomInbound } from '../../../src/platforms/wecom/crypto.ts';
 import { parseWecomXml } from '../../../src/platforms/wecom/xml.ts';
 import { fixtureText } from '../fixtures.ts';
@@ -34,7 +34,7 @@ describe('WeCom receiver: card clicks and commands', () => {
     h = await startHarness();
     const { taskId, rejectKey } = await sentApproval('refA');
     h.sink.reply = () => ({ card: approvalCard('refA', '已驳回'), toast: { kind: 'success', text: '已驳回' } });
-    const xml = h.fake.clickXml({ user: 'LiSi', taskId, key: rejectKey, cardType: 'button_interaction', selected: { v: ['too_high'] } });
+    const xml = h.fake.clickXml({ user: 'LiSi', taskId, key: rejectKey, choose: { 'sel:score.reject': 'too_high' } });
     const res = await h.fake.postCallback(h.callbackUrl, xml);
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
@@ -73,7 +73,7 @@ describe('WeCom receiver: card clicks and commands', () => {
     h = await startHarness();
     const { taskId, approveKey } = await sentApproval('refB');
     h.sink.reply = () => ({ toast: { kind: 'error', text: '已被 王五 审批' } });
-    const res = await h.fake.postCallback(h.callbackUrl, h.fake.clickXml({ user: 'LiSi', taskId, key: approveKey, cardType: 'button_interaction' }));
+    const res = await h.fake.postCallback(h.callbackUrl, h.fake.clickXml({ user: 'LiSi', taskId, key: approveKey }));
     expect(res.status).toBe(200);
     const text = await waitFor(() => h.fake.delivered.find((d) => d.msgtype === 'text'));
     expect(text.to).toBe('lisi');
@@ -82,20 +82,41 @@ describe('WeCom receiver: card clicks and commands', () => {
     expect(h.sink.actions[0].option).toBeUndefined();
   });
 
-  it('a score form submit carries the selects as values by question key', async () => {
+  it('a score form submit carries every select as a value by question key: touched, untouched (current points) and unscored', async () => {
     h = await startHarness();
     await h.wecom.messenger.send({ platform: 'wecom', kind: 'user', id: 'zhangsan' }, scoreFormCard('refC'), 'form|zhangsan|refC');
     const tc = h.fake.delivered[0].body.template_card;
-    const xml = h.fake.clickXml({
-      user: 'zhangsan',
-      taskId: tc.task_id,
-      key: tc.submit_button.key,
-      cardType: 'multiple_interaction',
-      selected: { profitability: ['90'], strength: ['80'] },
-    });
+    // the member sets strength only; profitability (60 now) is left as WeCom preselected it
+    const xml = h.fake.clickXml({ user: 'zhangsan', taskId: tc.task_id, key: tc.submit_button.key, choose: { strength: '80' } });
+    expect(xml).toContain('<QuestionKey><![CDATA[profitability]]></QuestionKey><OptionIds><OptionId><![CDATA[keep:60]]>');
     expect((await h.fake.postCallback(h.callbackUrl, xml)).status).toBe(200);
     const action = await waitFor(() => h.sink.actions[0]);
-    expect(action).toMatchObject({ action: 'score.submit', ref: 'refC', values: { profitability: '90', strength: '80' } });
+    expect(action).toMatchObject({ action: 'score.submit', ref: 'refC', values: { profitability: '60', strength: '80' } });
+
+    // nothing touched: the unscored dimension has no value (the server names it), the scored one keeps 60
+    await h.fake.postCallback(h.callbackUrl, h.fake.clickXml({ user: 'zhangsan', taskId: tc.task_id, key: tc.submit_button.key }));
+    const untouched = await waitFor(() => h.sink.actions[1]);
+    expect(untouched.values).toEqual({ profitability: '60' });
+    expect(h.fake.problems).toEqual([]);
+  });
+
+  it('a button card\'s selection goes only with the button it belongs to, and "—" is no choice', async () => {
+    h = await startHarness();
+    const { taskId, approveKey, rejectKey } = await sentApproval('refE');
+    const click = async (key: string, choose?: Record<string, string>) => {
+      const n = h.sink.actions.length;
+      await h.fake.postCallback(h.callbackUrl, h.fake.clickXml({ user: 'LiSi', taskId, key, choose }));
+      return waitFor(() => h.sink.actions[n]);
+    };
+    // approve with a reason chosen in the dropdown: the reason belongs to reject
+    const approve = await click(approveKey, { 'sel:score.reject': 'no_evidence' });
+    expect(approve).toMatchObject({ action: 'score.approve', values: {} });
+    expect(approve.option).toBeUndefined();
+    // reject untouched: the dropdown reports "—", which is no reason
+    const bare = await click(rejectKey);
+    expect(bare).toMatchObject({ action: 'score.reject', values: {} });
+    expect(bare.option).toBeUndefined();
+    expect((await click(rejectKey, { 'sel:score.reject': 'no_evidence' })).option).toBe('no_evidence');
   });
 
   it('a text message becomes an InboundMessage with the MsgId as event id', async () => {
@@ -118,7 +139,7 @@ describe('WeCom receiver: card clicks and commands', () => {
     const { taskId, approveKey } = await sentApproval('refD');
     let release!: () => void;
     h.sink.reply = () => new Promise((r) => (release = () => r({}))); // the sink finishes only when we say so
-    const res = await h.fake.postCallback(h.callbackUrl, h.fake.clickXml({ user: 'LiSi', taskId, key: approveKey, cardType: 'button_interaction' }));
+    const res = await h.fake.postCallback(h.callbackUrl, h.fake.clickXml({ user: 'LiSi', taskId, key: approveKey }));
     expect(res).toMatchObject({ status: 200, text: '' });
     expect(h.sink.actions).toHaveLength(1); // handed over, still running
     release();
@@ -131,7 +152,7 @@ describe('WeCom receiver: card clicks and commands', () => {
     expect((await h.fake.postCallback(h.callbackUrl, other)).status).toBe(200);
     const enter = `<xml><ToUserName><![CDATA[${CONF.corpId}]]></ToUserName><FromUserName><![CDATA[LiSi]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[enter_agent]]></Event><AgentID>${CONF.agentId}</AgentID></xml>`;
     expect((await h.fake.postCallback(h.callbackUrl, enter)).status).toBe(200);
-    const foreign = h.fake.clickXml({ user: 'LiSi', taskId: 't1', key: 'key111', cardType: 'button_interaction' });
+    const foreign = h.fake.eventXml({ user: 'LiSi', taskId: 't1', key: 'key111', cardType: 'button_interaction' });
     expect((await h.fake.postCallback(h.callbackUrl, foreign)).status).toBe(200);
     await h.wecom.idle();
     expect(h.sink.actions).toHaveLength(0);
@@ -186,9 +207,15 @@ describe('WeCom receiver: normalisation (unit)', () => {
     const fields = parseWecomXml(
       '<xml><FromUserName><![CDATA[00123]]></FromUserName><MsgType>event</MsgType><Event>template_card_event</Event>' +
         '<EventKey><![CDATA[contact.log|r1]]></EventKey><TaskId>t</TaskId><CardType>button_interaction</CardType><ResponseCode>c</ResponseCode>' +
-        '<SelectedItems><SelectedItem><QuestionKey>v</QuestionKey><OptionIds><OptionId>1e3</OptionId></OptionIds></SelectedItem></SelectedItems></xml>',
+        '<SelectedItems><SelectedItem><QuestionKey>sel:contact.log</QuestionKey><OptionIds><OptionId>1e3</OptionId></OptionIds></SelectedItem></SelectedItems></xml>',
     );
     const action = toInboundEvent(inbound(fields), 5);
     expect(action).toMatchObject({ actor: { platformUserId: '00123' }, action: 'contact.log', ref: 'r1', option: '1e3', values: {} });
+  });
+});
+
+describe('WeCom receiver: form values (unit)', () => {
+  it('keep:<points> is the current points, "not scored" is no value, anything else as chosen', () => {
+    expect(formValues({ profitability: 'keep:85', strength: '_none', extra: '70' })).toEqual({ profitability: '85', extra: '70' });
   });
 });
