@@ -102,26 +102,33 @@ export function orderRow(c: number, j: number, k: number): Record<string, unknow
  * backfill customer by customer; each customer's rollup changes once per batch). `make` builds one order.
  */
 export function* orderBatches<T>(n: number, batchSize: number, make: (c: number, j: number, k: number) => T, mean = 20, byCustomer = false): Generator<T[]> {
+  if (!byCustomer) {
+    yield* interleavedBatches(n, batchSize, (c) => orderCountOf(c, mean), make);
+    return;
+  }
+  let batch: T[] = [];
+  for (let c = 0; c < n; c++) {
+    const k = orderCountOf(c, mean);
+    for (let j = 0; j < k; j++) {
+      batch.push(make(c, j, k));
+      if (batch.length === batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Orders of customers [0, n) interleaved like a chronological import: round j carries the j-th order of every customer that has one. */
+export function* interleavedBatches<T>(n: number, batchSize: number, countOf: (c: number) => number, make: (c: number, j: number, k: number) => T): Generator<T[]> {
   const counts = new Uint8Array(n);
   let maxK = 0;
   for (let c = 0; c < n; c++) {
-    counts[c] = orderCountOf(c, mean);
+    counts[c] = countOf(c);
     if (counts[c] > maxK) maxK = counts[c];
   }
   let batch: T[] = [];
-  if (byCustomer) {
-    for (let c = 0; c < n; c++) {
-      for (let j = 0; j < counts[c]; j++) {
-        batch.push(make(c, j, counts[c]));
-        if (batch.length === batchSize) {
-          yield batch;
-          batch = [];
-        }
-      }
-    }
-    if (batch.length > 0) yield batch;
-    return;
-  }
   for (let j = 0; j < maxK; j++) {
     for (let c = 0; c < n; c++) {
       if (counts[c] <= j) continue;

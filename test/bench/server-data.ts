@@ -3,7 +3,7 @@
 // (SEED, customer, order), so the benchmark generates it chunk by chunk and never holds all orders at once; the
 // same orders go to the server as NDJSON and to DuckDB as CSV lines.
 import { formatInstant } from '../../src/domain/time.ts';
-import { AS_OF, customerId, DAY } from './common.ts';
+import { AS_OF, customerId, DAY, interleavedBatches } from './common.ts';
 
 export const SEED = 20_260_630;
 export const REPS = 50;
@@ -109,22 +109,5 @@ export function orderCsv(o: ServerOrder): string {
  * j-th order of every customer that has one.
  */
 export function* orderChunks(n: number, size: number): Generator<ServerOrder[]> {
-  const counts = new Uint8Array(n);
-  let maxK = 0;
-  for (let c = 0; c < n; c++) {
-    counts[c] = orderCount(c);
-    if (counts[c] > maxK) maxK = counts[c];
-  }
-  let chunk: ServerOrder[] = [];
-  for (let j = 0; j < maxK; j++) {
-    for (let c = 0; c < n; c++) {
-      if (counts[c] <= j) continue;
-      chunk.push(orderOf(c, j, counts[c]));
-      if (chunk.length === size) {
-        yield chunk;
-        chunk = [];
-      }
-    }
-  }
-  if (chunk.length > 0) yield chunk;
+  yield* interleavedBatches(n, size, orderCount, orderOf);
 }

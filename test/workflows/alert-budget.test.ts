@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasMongo } from '../setup/mongo.ts';
 import { fixedClock, makeTestStore, startApp, type StoreKind, type TestApp } from '../helpers/app.ts';
-import { inbox, ORG, type InboxItem } from './helpers.ts';
+import { inbox, ORG, recomputeAt, type InboxItem } from './helpers.ts';
 
 const NOON = '2026-06-30T12:00:00+08:00';
 const DAY = 86_400_000;
@@ -64,12 +64,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     });
     afterAll(async () => app?.close());
 
-    const recompute = async (asOf: string) => {
-      const res = await app.api('/api/v1/tiering/recompute', { method: 'POST', json: { asOf } });
-      expect(res.status).toBe(200);
-      await app.bot.chat.settle();
-      return res.body;
-    };
+    const recompute = (asOf: string) => recomputeAt(app, asOf);
 
     it('the first run on a fresh store records the book silently (nothing at risk yet: nothing sent)', async () => {
       const baseline = await recompute('2026-03-01T12:00:00+08:00');

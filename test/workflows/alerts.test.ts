@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasMongo } from '../setup/mongo.ts';
 import { fixedClock, makeTestStore, startApp, type StoreKind, type TestApp } from '../helpers/app.ts';
-import { click, command, inbox, ORG } from './helpers.ts';
+import { click, command, inbox, ORG, recomputeAt } from './helpers.ts';
 
 const NOON = '2026-06-30T12:00:00+08:00';
 
@@ -40,12 +40,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     });
     afterAll(async () => app?.close());
 
-    const recompute = async (asOf: string) => {
-      const res = await app.api('/api/v1/tiering/recompute', { method: 'POST', json: { asOf } });
-      expect(res.status).toBe(200);
-      await app.bot.chat.settle();
-      return res.body;
-    };
+    const recompute = (asOf: string) => recomputeAt(app, asOf);
 
     const summaries = async (user: string) => (await inbox(app, user)).filter((i) => i.card.kind === 'alert_summary');
 

@@ -36,6 +36,14 @@ export async function seed(app: TestApp) {
   await app.api('/api/v1/tiering/recompute', { method: 'POST', json: { asOf: AS_OF } });
 }
 
+/** A recompute through the API at `asOf`, then every queued card delivered; the run's counts. */
+export async function recomputeAt(app: TestApp, asOf: string) {
+  const res = await app.api('/api/v1/tiering/recompute', { method: 'POST', json: { asOf } });
+  expect(res.status).toBe(200);
+  await app.bot.chat.settle();
+  return res.body;
+}
+
 export interface InboxItem {
   id: string;
   card: Card;
