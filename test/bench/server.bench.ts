@@ -13,8 +13,8 @@
 //      tiers; its query time is the yardstick of every ratio. The tier distributions (tierbot's after the first run,
 //      and the simulations') must be identical, and a sample of customers must have identical metrics: a mismatch
 //      is reported in the result (and on stderr), never thrown.
-// Run: npx tsx test/bench/server.bench.ts   (BENCH_SERVER_CUSTOMERS=20000 for a quick run; BENCH_SERVER_HEAP_MB sets
-// the server's --max-old-space-size, default 8192)
+// Run: npx tsx test/bench/server.bench.ts   (BENCH_SERVER_CUSTOMERS=20000 for a quick run; BENCH_SERVER_HEAP_MB replaces
+// the server's --max-old-space-size of package.json's start script)
 import { spawn } from 'node:child_process';
 import { closeSync, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import http from 'node:http';
@@ -97,7 +97,15 @@ function memOf(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024) };
 }
 
-async function startServer(heapMb: number): Promise<Server> {
+/** The node arguments of package.json's start script; `heapMb` (BENCH_SERVER_HEAP_MB) replaces its heap limit. */
+function startArgs(heapMb: number | null): string[] {
+  const script: string = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts.start;
+  const [cmd, ...args] = script.trim().split(/\s+/);
+  if (cmd !== 'node') throw new Error(`the start script must run node directly, it runs: ${script}`);
+  return heapMb === null ? args : [...args.filter((a) => !a.startsWith('--max-old-space-size=')), `--max-old-space-size=${heapMb}`];
+}
+
+async function startServer(heapMb: number | null): Promise<Server> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || /^(MONGODB_|FEISHU_|WECOM_|DINGTALK_|METRICS_TOKEN|PUBLIC_BASE_URL|TIERBOT_)/.test(k)) continue;
@@ -106,9 +114,8 @@ async function startServer(heapMb: number): Promise<Server> {
   Object.assign(env, { TIERBOT_DEMO: '0', PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn' });
   const logPath = path.join(os.tmpdir(), `tierbot-bench-server-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${process.pid}.log`);
   const log = createWriteStream(logPath);
-  // `npm start` is `tsx src/main.ts`, which runs node with tsx's loader in a child; this is that child directly,
-  // so /proc/<pid> is the server itself
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // exactly what `npm start` runs (package.json), so /proc/<pid> is the server itself
+  const child = spawn(process.execPath, startArgs(heapMb), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const kill = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
@@ -283,7 +290,7 @@ async function runDuckChild(job: DuckJob): Promise<DuckAnswer> {
 
 export async function run(opts: BenchOptions = {}): Promise<BenchResult> {
   const n = numOpt(opts, 'customers', 'BENCH_SERVER_CUSTOMERS', 1_000_000);
-  const heapMb = numOpt(opts, 'heapMb', 'BENCH_SERVER_HEAP_MB', 8192);
+  const heapMb = process.env.BENCH_SERVER_HEAP_MB || opts.heapMb ? numOpt(opts, 'heapMb', 'BENCH_SERVER_HEAP_MB', 0) : null;
   const rawPolicy = parseYaml(readFileSync(path.join(REPO_ROOT, 'config/policy.yaml'), 'utf8'));
   const policy = policyOf(rawPolicy);
   const sim = whatIf(rawPolicy);
@@ -292,7 +299,7 @@ export async function run(opts: BenchOptions = {}): Promise<BenchResult> {
   const customersCsv = path.join(dir, 'customers.csv');
   const ordersCsv = path.join(dir, 'orders.csv');
 
-  progress(`server: starting src/main.ts (memory store, --max-old-space-size=${heapMb})…`);
+  progress(`server: starting node ${startArgs(heapMb).join(' ')} (memory store)…`);
   const server = await startServer(heapMb);
   const client = new Client(server.port);
   const out: BenchResult = {};
@@ -444,7 +451,7 @@ export async function run(opts: BenchOptions = {}): Promise<BenchResult> {
       'DuckDB simulate query s (what-if distribution)': round(duck.simulateMs / 1000, 2),
       'DuckDB process RSS after load / peak RSS, MB': `${fmtN(duck.rssAfterLoadMb)} / ${fmtN(duck.peakRssMb)}`,
       'DuckDB version, threads': `${duck.version}, ${duck.threads}`,
-      'server process': `node --max-old-space-size=${heapMb} --import tsx src/main.ts, pid ${server.pid}, log ${server.logPath}`,
+      'server process': `node ${startArgs(heapMb).join(' ')}, pid ${server.pid}, log ${server.logPath}`,
     });
   } finally {
     client.close();
