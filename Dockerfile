@@ -25,4 +25,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # main.ts handles SIGTERM/SIGINT itself (graceful stop), so node can be PID 1.
-CMD ["node", "--max-old-space-size=4096", "--max-semi-space-size=64", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--max-old-space-size=8192", "--max-semi-space-size=64", "--import", "tsx", "src/main.ts"]
