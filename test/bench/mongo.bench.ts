@@ -2,58 +2,82 @@
 // ≈ 5x the time). MONGODB_URI when set, else the FerretDB test server (.cache/bin/mongo-server, SQLite backend) on a
 // free loopback port and a temp dir (BENCH_MONGO_DIR=/dev/shm to keep its files in memory).
 // Per size (~10 orders per customer): load through MongoStore.upsertCustomers / ingestOrders in batches of 10,000
-// (orders customer by customer, a backfill), then one recompute through the real Recomputer, which writes everyone.
+// (orders customer by customer, a backfill), then recomputes through the composed app (createTierbot: the
+// Recomputer with the alert hooks, over an org of 200 reps in 20 teams): a first run, which writes everyone and is
+// timed, then a second and an unchanged third run at the same asOf. Of each run the MongoDB commands the store's
+// client issued are counted (monitorCommands, commandStarted) as in test/store/command-count.test.ts: all of
+// them but the lease heartbeat (`update` on `instances`, on a 5 s timer, so its count depends on the run's
+// duration); `commandsPerCustomer.first` / `.unchanged` are those counts over the customers. That test checks
+// the counts at 1,000 and 5,000 customers (MONGO_SIZES=1000,5000 here gives the same sizes).
 // Sizes: 10,000 and 50,000 customers on MongoDB. On FerretDB (told by buildInfo) an update that modifies a
 // document costs time proportional to the collection's size (measured here by the "probe" rows), so load and
 // recompute grow ~n²: 10,000/50,000 would take hours. There the sizes are 200 and 1,000 (BENCH_FULL=1: 500 and
 // 2,500, ~15 min); the ratio still shows the growth. MONGO_SIZES=a,b overrides.
 // Run: npx tsx test/bench/mongo.bench.ts
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { MongoStore } from '../../src/adapters/mongo/mongo-store.ts';
-import { PolicyService } from '../../src/app/policy-service.ts';
-import { Recomputer } from '../../src/app/recompute.ts';
-import { loadConfigFiles } from '../../src/config/files.ts';
-import { systemClock } from '../../src/ports/clock.ts';
+import { INSTANCES } from '../../src/app/instances.ts';
 import {
   AS_OF,
+  benchOrg,
   cpuMs,
   envFlag,
   loadStore,
   perSec,
   progress,
-  REPO_ROOT,
   round,
   standalone,
+  startBenchApp,
   startMongoServer,
   type BenchOptions,
   type BenchResult,
   type MongoServer,
 } from './common.ts';
 
+/**
+ * Counts the commands a MongoStore's client starts (it must have monitorCommands), leaving out the instance
+ * lease's heartbeat: `update` commands on `instances`, sent by a timer whether a run is going or not.
+ */
+function commandCounter(store: MongoStore) {
+  let count = 0;
+  store.client.on('commandStarted', (e) => {
+    if (!(e.commandName === 'update' && (e.command as { update?: unknown }).update === INSTANCES)) count++;
+  });
+  return async <T>(fn: () => Promise<T>): Promise<{ result: T; commands: number }> => {
+    const from = count;
+    const result = await fn();
+    return { result, commands: count - from };
+  };
+}
+
 async function one(server: MongoServer, n: number) {
   const dbName = `bench_${n}_${randomBytes(4).toString('hex')}`;
-  const store = new MongoStore(server.uri, dbName);
-  await store.init();
+  const store = new MongoStore(server.uri, dbName, { clientOptions: { monitorCommands: true } });
+  const counted = commandCounter(store);
+  const app = await startBenchApp(store); // init()s the store and installs config/policy.yaml
   try {
-    const files = await loadConfigFiles(path.join(REPO_ROOT, 'config'));
-    const policies = new PolicyService(store, systemClock);
-    await policies.ensure(files.policy);
-    const recomputer = new Recomputer({ store, policies, clock: systemClock });
+    await store.putOrg(benchOrg());
     progress(`mongo: loading ${n.toLocaleString('en-US')} customers and ~${(n * 10).toLocaleString('en-US')} orders…`);
     const load = await loadStore(store, n, { mean: 10, byCustomer: true });
     progress(`mongo: loaded in ${round((load.customersMs + load.ordersMs) / 1000, 1)} s; recompute…`);
     const s0 = server.cpuSeconds();
     const c0 = cpuMs();
     const t0 = performance.now();
-    const r = await recomputer.start(AS_OF).done;
+    const first = await counted(() => app.bot.recomputer.start(AS_OF).done);
     const ms = performance.now() - t0;
     const s1 = server.cpuSeconds();
-    return { load, ms, cpu: cpuMs() - c0, serverCpu: s0 !== null && s1 !== null ? s1 - s0 : null, counts: r.counts };
+    const cpu = cpuMs() - c0;
+    progress(`mongo: first run in ${round(ms / 1000, 1)} s; a second and an unchanged run…`);
+    const second = await counted(() => app.bot.recomputer.start(AS_OF).done);
+    const unchanged = await counted(() => app.bot.recomputer.start(AS_OF).done);
+    return {
+      load, ms, cpu, serverCpu: s0 !== null && s1 !== null ? s1 - s0 : null, counts: first.result.counts,
+      commands: { first: first.commands, second: second.commands, unchanged: unchanged.commands, unchangedChanged: unchanged.result.counts.changed },
+    };
   } finally {
     await store.db.dropDatabase().catch(() => undefined);
-    await store.close();
+    await app.close(); // closes the store
   }
 }
 
@@ -112,6 +136,10 @@ export async function run(opts: BenchOptions = {}): Promise<BenchResult> {
       out[`${k}.recomputeAppCpuS`] = round(r.cpu / 1000, 2);
       if (r.serverCpu !== null) out[`${k}.recomputeServerCpuS`] = round(r.serverCpu, 2);
       out[`${k}.changed`] = r.counts.changed;
+      out[`${k}.commands first / second / unchanged`] = `${r.commands.first} / ${r.commands.second} / ${r.commands.unchanged}${r.commands.unchangedChanged ? ` (unchanged run wrote ${r.commands.unchangedChanged})` : ''}`;
+      // text: the summary table rounds numbers to 2 decimals, and 0.01 is the target of an unchanged run
+      out[`${k}.commandsPerCustomer.first`] = (r.commands.first / n).toFixed(4);
+      out[`${k}.commandsPerCustomer.unchanged`] = (r.commands.unchanged / n).toFixed(4);
       times.push(r.ms);
     }
     if (sizes.length >= 2) {

@@ -45,6 +45,7 @@ import {
   type Collection,
   type Db,
   type Document,
+  type MongoClientOptions,
 } from 'mongodb';
 import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../../domain/types.ts';
 import type {
@@ -221,9 +222,13 @@ export class MongoStore implements Store {
   /** whose journals are whose: set by the app to its instance lease (see useLiveness) */
   private liveness: Liveness = soleOwner(`store-${newToken()}`);
 
-  constructor(uri: string, dbName: string) {
+  /**
+   * `clientOptions` go to the MongoClient (e.g. `monitorCommands: true` for a test that counts the
+   * store's commands); `ignoreUndefined` is always on, the codec depends on it.
+   */
+  constructor(uri: string, dbName: string, options: { clientOptions?: MongoClientOptions } = {}) {
     // ignoreUndefined: an optional field left undefined is omitted, not stored as null
-    this.client = new MongoClient(uri, { ignoreUndefined: true });
+    this.client = new MongoClient(uri, { ...options.clientOptions, ignoreUndefined: true });
     this.db = this.client.db(dbName);
     this.docs = new MongoDocStore(this.db);
   }
