@@ -17,7 +17,7 @@ import type { Logger } from './logger.ts';
 import { ConsoleMessenger } from './platforms/console/messenger.ts';
 import type { PlatformModule } from './platforms/module.ts';
 import { platformFactories } from './platforms/index.ts';
-import type { Timer } from './platforms/shared/outbound.ts';
+import type { Timer } from './ports/delivery.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Messenger, Platform } from './ports/messenger.ts';
 import type { Store } from './ports/store.ts';

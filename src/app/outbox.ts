@@ -7,7 +7,7 @@ import type { Card } from '../../cards/model.ts';
 import type { Doc, DocStore } from '../ports/doc-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Messenger, Platform, Recipient, SentMessage } from '../ports/messenger.ts';
-import { DeliveryFailure } from '../platforms/shared/outbound.ts';
+import { DeliveryFailure } from '../ports/delivery.ts';
 
 export const OUTBOX = 'outbox';
 const CLAIMS = 'outboxClaims';

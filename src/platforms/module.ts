@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DocStore } from '../ports/doc-store.ts';
 import type { InboundSink, Messenger, Platform } from '../ports/messenger.ts';
-import type { Timer } from './shared/outbound.ts';
+import type { Timer } from '../ports/delivery.ts';
 
 export interface PlatformDeps {
   env: AppEnv;

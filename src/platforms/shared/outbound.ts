@@ -1,6 +1,12 @@
 // One mechanism for every platform's outgoing API calls: token caching with refresh-on-expiry,
 // rate limits, and classification of each answer. What differs per platform is data (a PlatformProfile).
 
+import { DeliveryFailure, realTimer, type Timer } from '../../ports/delivery.ts';
+
+// The delivery contract lives in the ports (the outbox needs nothing from this layer); re-exported for the
+// platforms, which get it together with the gate.
+export { DeliveryFailure, realTimer, type Timer };
+
 /** What to do with one API answer. */
 export type Verdict =
   | { kind: 'ok' }
@@ -28,28 +34,6 @@ export interface PlatformProfile {
   limits: RateLimit[];
   classify(answer: Answer): Verdict;
 }
-
-/** Raised when a call cannot be completed now; the outbox decides when (or whether) to try again. */
-export class DeliveryFailure extends Error {
-  constructor(
-    readonly retryable: boolean,
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'DeliveryFailure';
-  }
-}
-
-export interface Timer {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realTimer: Timer = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 /** Caches an access token until shortly before it expires; concurrent callers share one fetch. */
 export class TokenCache {
