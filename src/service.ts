@@ -15,22 +15,11 @@ import { workflowRouter } from './http/workflow-api.ts';
 import { AdminRouter } from './http/auth.ts';
 import { consoleRouter } from './http/console.ts';
 import { errorSink } from './http/errors.ts';
-import { createMetrics, metricsAccess, type AppMetrics } from './http/metrics.ts';
+import { createMetrics, metricsAccess } from './http/metrics.ts';
+import type { Services } from './http/services.ts';
 import type { Logger } from './logger.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { Store } from './ports/store.ts';
-
-export interface Services {
-  env: AppEnv;
-  files: ConfigFiles;
-  store: Store;
-  clock: Clock;
-  log: Logger;
-  metrics: AppMetrics;
-  policies: PolicyService;
-  recomputer: Recomputer;
-  version: string;
-}
 
 export interface Tierbot extends Services {
   app: Koa;

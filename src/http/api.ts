@@ -7,7 +7,7 @@ import { isoInstant, parseOrg, problemsOf } from '../app/inputs.ts';
 import { RecomputeBusyError } from '../app/recompute.ts';
 import { atRisk, distribution, movements, pareto, simulate } from '../app/reports.ts';
 import { parsePolicy } from '../domain/policy.ts';
-import type { Services } from '../service.ts';
+import type { Services } from './services.ts';
 import { AdminRouter } from './auth.ts';
 import { readBulk, readDocument, readPolicyDocument } from './body.ts';
 import { HttpError } from './errors.ts';

@@ -1,7 +1,7 @@
 // The web console: a static page that talks to the API with the admin token from the URL fragment.
 import { readFile } from 'node:fs/promises';
 import Router from '@koa/router';
-import type { Services } from '../service.ts';
+import type { Services } from './services.ts';
 
 const page = new URL('./console/index.html', import.meta.url);
 

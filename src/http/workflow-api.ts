@@ -8,8 +8,7 @@ import { NotFound, ValidationFailed } from '../app/errors.ts';
 import { problemsOf } from '../app/inputs.ts';
 import { userById } from '../app/workflows/context.ts';
 import { publicRecipient } from '../app/outbox.ts';
-import type { Chat } from '../chat.ts';
-import type { Services } from '../service.ts';
+import type { ChatServices, Services } from './services.ts';
 import { AdminRouter } from './auth.ts';
 import { readDocument } from './body.ts';
 
@@ -38,7 +37,7 @@ const consoleAction = z.strictObject({
 });
 const consoleCommand = z.strictObject({ as: actAs, text: z.string().min(1).max(500) });
 
-export function workflowRouter(s: Services, chat: Chat): AdminRouter {
+export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
   const r = new AdminRouter(s.env.ADMIN_TOKEN);
 
   r.post('/scores', async (ctx) => {
