@@ -1,8 +1,8 @@
 // Churn detectors and risk level (docs/policy.md, "Churn detectors and risk").
 import type { CompiledPolicy } from './compile.ts';
 import { traceCondition, type Attributes, type Values } from './conditions.ts';
-import type { Frame, Scan } from './metrics.ts';
-import type { Metrics, Risk, RiskLevel, RiskReason } from './types.ts';
+import type { Scan } from './metrics.ts';
+import type { Frame, Metrics, Risk, RiskLevel, RiskReason } from './types.ts';
 import { round2 } from './value-score.ts';
 
 export function riskRank(level: RiskLevel): number {

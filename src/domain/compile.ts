@@ -2,8 +2,7 @@
 import { compileCondition, METRIC_INDEX, type CompiledCondition } from './conditions.ts';
 import type { MetricName, Policy } from './policy.ts';
 import { zone, type Zone } from './time.ts';
-import type { Severity } from './types.ts';
-import type { Frame } from './metrics.ts';
+import type { Frame, Severity } from './types.ts';
 
 export interface CompiledMeasure {
   metric: string;

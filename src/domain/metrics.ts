@@ -3,20 +3,7 @@
 // and its date counts for recency, tenure and intervals.
 import type { CompiledPolicy } from './compile.ts';
 import { formatInstant, monthLabel, monthOfDay, monthStartDay, zone } from './time.ts';
-import type { Rollup } from './types.ts';
-
-/** Everything that depends only on the policy and asOf, computed once per run. */
-export interface Frame {
-  asOf: number;
-  asOfDay: number;
-  /** orders with t > windowStart (and t <= asOf) are in the window */
-  windowStart: number;
-  asOfText: string;
-  /** local start days of the months (asOf's month − spendMonths − 1) … asOf's month: spendMonths + 2 entries */
-  monthStarts: number[];
-  /** 'YYYY-MM' of the spendMonths + 1 complete months before asOf's month, oldest first */
-  monthLabels: string[];
-}
+import type { Frame, Rollup } from './types.ts';
 
 export function frameFor(cp: CompiledPolicy, asOf: number): Frame {
   const f = cp.frame;

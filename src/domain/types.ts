@@ -14,6 +14,19 @@ export interface Rollup {
   g: number[];
 }
 
+/** Everything that depends only on the policy and asOf, computed once per run. */
+export interface Frame {
+  asOf: number;
+  asOfDay: number;
+  /** orders with t > windowStart (and t <= asOf) are in the window */
+  windowStart: number;
+  asOfText: string;
+  /** local start days of the months (asOf's month − spendMonths − 1) … asOf's month: spendMonths + 2 entries */
+  monthStarts: number[];
+  /** 'YYYY-MM' of the spendMonths + 1 complete months before asOf's month, oldest first */
+  monthLabels: string[];
+}
+
 export interface Metrics {
   recencyDays: number | null;
   frequency: number;
