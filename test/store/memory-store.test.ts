@@ -2,7 +2,7 @@
 // that callers cannot change the store's state through what it returns.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareIds } from '../../src/adapters/memory/ingest-plan.ts';
+import { compareIds } from '../../src/adapters/shared/ingest-plan.ts';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { OrderIndex } from '../../src/adapters/memory/order-index.ts';
 

@@ -39,7 +39,7 @@ import type {
   Store,
 } from '../../ports/store.ts';
 import { MemoryDocStore } from './doc-store.ts';
-import { compareIds, hasSurrogates, put, sameMargin } from './ingest-plan.ts';
+import { compareIds, hasSurrogates, put, sameMargin } from '../shared/ingest-plan.ts';
 import { OrderIndex } from './order-index.ts';
 
 const EMPTY_TAGS: readonly string[] = Object.freeze([]);

@@ -61,7 +61,7 @@ import type {
   StateWrite,
   Store,
 } from '../../ports/store.ts';
-import { applyRollupDelta, planIngest, rollupFromOrders, type OrderTuple, type PlannedWrite } from '../memory/ingest-plan.ts';
+import { applyRollupDelta, planIngest, rollupFromOrders, type OrderTuple, type PlannedWrite } from '../shared/ingest-plan.ts';
 import {
   decodeAttributes,
   decodeFloat64,

@@ -1,6 +1,5 @@
-// Order-ingest bookkeeping shared by both store adapters (pure functions, no I/O). It lives here
-// because adapters may only import from their own folders; it would sit better in a shared
-// adapters module.
+// Order-ingest bookkeeping shared by both store adapters (pure functions, no I/O). An adapter imports
+// only its own folder and src/adapters/shared/ (test/infra/imports.test.ts).
 //
 // An ingest batch is planned in app code: every order is classified against what is stored
 // (new / same content / changed / unknown customer) as if the batch were applied one order at a
