@@ -1,32 +1,38 @@
 // The platform-neutral card model. Card builders in this folder produce a `Card`;
 // one renderer per platform (src/platforms/<platform>/render.ts) turns it into that platform's payload.
-// Keep this as small as the eight card kinds need: renderers must handle every variant below.
+// Keep this as small as the card kinds (CARD_KIND_TABLE) need: renderers must handle every variant below.
 // Every string in a card is plain text (data as typed, never markup); each renderer escapes it once for
 // its platform's markdown dialect (src/platforms/shared/markdown.ts).
 
 export type Locale = 'zh-CN' | 'en';
 export const DEFAULT_LOCALE: Locale = 'zh-CN';
 
-export type CardKind =
-  | 'churn_alert'
-  | 'tier_change'
-  | 'score_form'
-  | 'approval_request'
-  | 'approval_result'
-  | 'daily_digest'
-  | 'customer_profile'
-  | 'alert_summary';
+/**
+ * Every card kind, once: the kind type, `CARD_KINDS` and `kindCode` are derived from this table. A new kind is
+ * one entry here plus its builder in this folder (exported from index.ts) and its samples in
+ * test/cards/fixtures.ts, which the render tests of every platform go through.
+ * `code` is the kind's family in instance keys (format.ts `instanceKey`): a decided request card
+ * (approval_result) shares approval_request's code, so in-place updates address the same instance.
+ */
+const CARD_KIND_TABLE = {
+  churn_alert: { code: 'ca' },
+  tier_change: { code: 'tc' },
+  score_form: { code: 'sf' },
+  approval_request: { code: 'ar' },
+  approval_result: { code: 'ar' },
+  daily_digest: { code: 'dd' },
+  customer_profile: { code: 'cp' },
+  alert_summary: { code: 'as' },
+} as const satisfies Record<string, { code: string }>;
 
-export const CARD_KINDS: readonly CardKind[] = [
-  'churn_alert',
-  'tier_change',
-  'score_form',
-  'approval_request',
-  'approval_result',
-  'daily_digest',
-  'customer_profile',
-  'alert_summary',
-];
+export type CardKind = keyof typeof CARD_KIND_TABLE;
+
+export const CARD_KINDS = Object.keys(CARD_KIND_TABLE) as readonly CardKind[];
+
+/** Family of a card for instance keys (see CARD_KIND_TABLE). */
+export function kindCode(kind: CardKind): string {
+  return CARD_KIND_TABLE[kind].code;
+}
 
 export type Tone = 'info' | 'success' | 'warning' | 'danger';
 
@@ -200,18 +206,3 @@ export function linkActions(card: Card): LinkAction[] {
   return card.actions.filter((a): a is LinkAction => a.type === 'link');
 }
 
-/** Family of a card for instance keys: a decided request card keeps the request's identity. */
-const KIND_CODE: Record<CardKind, string> = {
-  churn_alert: 'ca',
-  tier_change: 'tc',
-  score_form: 'sf',
-  approval_request: 'ar',
-  approval_result: 'ar',
-  daily_digest: 'dd',
-  customer_profile: 'cp',
-  alert_summary: 'as',
-};
-
-export function kindCode(kind: CardKind): string {
-  return KIND_CODE[kind];
-}
