@@ -7,5 +7,6 @@ export { approvalRequest, type ApprovalRequestData, type ScoreRequest } from './
 export { approvalResult, type ApprovalResultData, type ApprovalOutcome } from './approval-result.ts';
 export { dailyDigest, type DailyDigestData, type DigestRiskRow, type DigestMove, type DigestPending } from './daily-digest.ts';
 export { customerProfile, type CustomerProfileData } from './customer-profile.ts';
+export { noticeCard } from './notice.ts';
 export { alertSummary, ALERT_SUMMARY_TOP, type AlertSummaryData, type AlertSummaryRow } from './alert-summary.ts';
 export type { CardContext, CustomerSummary, DimensionInfo, Person, TierRef } from './common.ts';

@@ -23,6 +23,8 @@ const CARD_KIND_TABLE = {
   daily_digest: { code: 'dd' },
   customer_profile: { code: 'cp' },
   alert_summary: { code: 'as' },
+  /** a plain informational card: command replies, help, "unknown user" (notice.ts) */
+  notice: { code: 'nt' },
 } as const satisfies Record<string, { code: string }>;
 
 export type CardKind = keyof typeof CARD_KIND_TABLE;

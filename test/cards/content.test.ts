@@ -7,6 +7,7 @@ import { customerProfile } from '../../cards/customer-profile.ts';
 import { dailyDigest, rankAtRisk } from '../../cards/daily-digest.ts';
 import { HAN } from '../../cards/format.ts';
 import { type Card, type Locale } from '../../cards/model.ts';
+import { noticeCard } from '../../cards/notice.ts';
 import { scoreForm } from '../../cards/score-form.ts';
 import { tierChange } from '../../cards/tier-change.ts';
 import { render as renderDingtalk } from '../../src/platforms/dingtalk/render.ts';
@@ -403,6 +404,22 @@ describe.each(LOCALES)('tier_change and customer_profile (%s)', (locale) => {
   it('customer_profile of a never evaluated customer', () => {
     const c = customerProfile(profileData({ tier: null, metrics: null, lifecycle: null, risk: null, explanation: null, score: null }), locale);
     expect(texts(c).feishu).toContain(locale === 'zh-CN' ? '尚未评估' : 'Not evaluated yet');
+  });
+});
+
+describe.each(LOCALES)('notice (%s)', (locale) => {
+  it('is its own kind: the blocks, then one paragraph each, no actions, on every platform', () => {
+    const c = noticeCard(locale, 'tierbot', ['Paragraph one', [{ strong: 'Paragraph two' }]], 'http://127.0.0.1:3000/console', 'info', [
+      { type: 'fields', fields: [{ label: 'Label', value: 'Field value' }] },
+    ]);
+    expect(c.kind).toBe('notice');
+    expect(c.actions).toEqual([]);
+    const t = texts(c);
+    for (const text of [t.feishu, t.wecomMarkdown, t.dingtalk]) {
+      expect(text.indexOf('Field value')).toBeGreaterThanOrEqual(0);
+      expect(text.indexOf('Field value')).toBeLessThan(text.indexOf('Paragraph one'));
+      expect(text.indexOf('Paragraph one')).toBeLessThan(text.indexOf('Paragraph two'));
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { churnAlert, type ChurnAlertData } from '../../cards/churn-alert.ts';
 import type { DimensionInfo } from '../../cards/common.ts';
 import { customerProfile, type CustomerProfileData } from '../../cards/customer-profile.ts';
 import { dailyDigest, type DailyDigestData, type DigestRiskRow } from '../../cards/daily-digest.ts';
+import { noticeCard } from '../../cards/notice.ts';
 import type { Card, CardKind, Locale } from '../../cards/model.ts';
 import { scoreForm, type ScoreFormData } from '../../cards/score-form.ts';
 import { tierChange, type TierChangeData } from '../../cards/tier-change.ts';
@@ -458,6 +459,22 @@ export function samples(locale: Locale): Sample[] {
     customerProfile(profileData({ tier: null, metrics: null, lifecycle: null, risk: null, explanation: null, score: null }), locale),
   );
   add('customer_profile long name', customerProfile(profileData({ customer: longCustomer }), locale));
+  const en = locale === 'en';
+  add(
+    'notice',
+    noticeCard(locale, en ? 'tierbot commands' : 'tierbot 指令', [[{ strong: en ? 'help' : '帮助' }, en ? ': this text' : '：显示本说明'], [{ code: 'score c-001 profitability=90' }]], `${BASE}/console`),
+  );
+  add(
+    'notice with a table',
+    noticeCard(locale, en ? '20 customers match' : '找到 20 个客户', [[en ? 'Reply with ' : '请回复 ', { code: 'score <id>' }]], `${BASE}/console`, 'info', [
+      {
+        type: 'table',
+        columns: ['#', en ? 'Customer' : '客户', 'ID'],
+        rows: Array.from({ length: 20 }, (_, i) => [String(i + 1), i === 0 ? LONG_NAME : `${CUSTOMER.name} ${i}`, `c-${String(i).padStart(3, '0')}`]),
+      },
+    ]),
+  );
+  add('notice warning, long query', noticeCard(locale, en ? 'No match' : '未找到客户', [`${en ? 'No customer matches' : '没有找到'} "${LONG_NAME}"`], `${BASE}/console`, 'warning'));
   return s;
 }
 

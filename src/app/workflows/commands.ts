@@ -5,6 +5,7 @@ import { formatNumber, formatYuan } from '../../../cards/format.ts';
 import { type MsgKey, riskLabel, t as cardText } from '../../../cards/i18n.ts';
 import { type Block, type Card, CONTACT_OUTCOMES, type Inline } from '../../../cards/model.ts';
 import { customerProfile } from '../../../cards/customer-profile.ts';
+import { noticeCard } from '../../../cards/notice.ts';
 import type { Recipient } from '../../ports/messenger.ts';
 import type { CustomerRecord, Org, OrgUser } from '../../ports/store.ts';
 import type { Bot, CommandContext } from '../bot.ts';
@@ -14,6 +15,8 @@ import type { Locale } from '../texts.ts';
 import type { Alerts } from './alerts.ts';
 import { canActOn, consoleUrl, dimensions, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
 import type { Scoring } from './scoring.ts';
+
+export { noticeCard };
 
 // Replies are card data like every card: names, queries and ids go in as plain text (table cells,
 // paragraph strings, code spans) and each platform's renderer escapes them, so a customer named
@@ -35,19 +38,6 @@ const HELP: Record<Locale, Inline[]> = {
     [{ strong: 'pending' }, ': scores waiting for my approval (managers)'],
   ],
 };
-
-/** A plain informational card (replies to commands): `blocks`, then one text block per paragraph. */
-export function noticeCard(
-  locale: Locale,
-  title: string,
-  paragraphs: Inline[],
-  url: string,
-  tone: Card['tone'] = 'info',
-  blocks: Block[] = [],
-): Card {
-  const text = paragraphs.map((p): Block => ({ type: 'text', text: p }));
-  return { kind: 'customer_profile', locale, title, tone, summary: title, blocks: [...blocks, ...text], actions: [], url };
-}
 
 export function helpCard(locale: Locale, url: string): Card {
   return noticeCard(locale, locale === 'en' ? 'tierbot commands' : 'tierbot 指令', HELP[locale], url);
