@@ -1,6 +1,6 @@
 // Composition of the chat side: bot core, outbox, messengers (console + configured platforms),
 // workflows (scoring, alerts, digests, commands). No business logic here.
-import type { AppEnv } from './config/env.ts';
+import { platformConfig, type AppEnv } from './config/env.ts';
 import type { Schedule } from './config/files.ts';
 import { AuditLog } from './app/audit.ts';
 import { Bot } from './app/bot.ts';
@@ -15,11 +15,11 @@ import { Digests } from './app/workflows/digest.ts';
 import { Scoring } from './app/workflows/scoring.ts';
 import type { Logger } from './logger.ts';
 import { ConsoleMessenger } from './platforms/console/messenger.ts';
-import type { PlatformModule } from './platforms/module.ts';
-import { platformFactories } from './platforms/index.ts';
+import { platforms as registered } from './platforms/registry.ts';
 import type { Timer } from './ports/delivery.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Messenger, Platform } from './ports/messenger.ts';
+import type { AnyPlatformDescriptor, PlatformModule } from './ports/platform.ts';
 import type { Store } from './ports/store.ts';
 
 export interface ChatOptions {
@@ -34,6 +34,8 @@ export interface ChatOptions {
   timer?: Timer;
   /** extra messengers (tests) */
   messengers?: Messenger[];
+  /** the platforms, in order of preference: the registry's unless a test brings its own (with loadEnv's) */
+  platforms?: readonly AnyPlatformDescriptor[];
 }
 
 export class Chat {
@@ -51,11 +53,13 @@ export class Chat {
   constructor(private readonly o: ChatOptions) {
     const { env, store, clock, log, policies } = o;
     const docs = store.docs;
+    const descriptors: readonly AnyPlatformDescriptor[] = o.platforms ?? registered;
     this.bot = new Bot({
       store,
       docs,
       clock,
       log,
+      platforms: descriptors,
       onUnknownUser: async (event) => {
         const card = noticeCard('zh-CN', '未识别的用户 / Unknown user', ['抱歉，您还不在 tierbot 的组织名单中，请联系管理员添加。', 'Sorry, you are not in the tierbot org yet. Please ask an admin to add you.'], `${env.PUBLIC_BASE_URL}/console`, 'warning');
         await this.notifier.reply({ platform: event.platform, kind: 'user', id: event.actor.platformUserId }, card, { kind: 'unknown_user', subject: event.actor.platformUserId, period: new Date(clock.now()).toISOString().slice(0, 10) });
@@ -67,23 +71,25 @@ export class Chat {
       },
     });
     this.consoleMessenger = new ConsoleMessenger(docs, clock);
-    this.platforms = env.platforms.map((name) => platformFactories[name]({ env, sink: this.bot, clock, log, docs, timer: o.timer }));
+    const deps = { sink: this.bot, clock, log, docs, timer: o.timer };
+    const configured = descriptors.filter((d) => (env.platforms as readonly string[]).includes(d.name));
+    this.platforms = configured.map((d) => d.create(deps, platformConfig(env, d)));
     const messengers = new Map<Platform, Messenger>([['console', this.consoleMessenger]]);
     for (const p of this.platforms) messengers.set(p.platform, p.messenger);
     for (const m of o.messengers ?? []) messengers.set(m.platform, m);
     this.outbox = new Outbox(docs, messengers, clock, o.outbox, log);
-    const enabled = new Set<Platform>([...messengers.keys()]);
+    const enabled = descriptors.filter((d) => messengers.has(d.name as Platform));
     this.notifier = new Notifier(this.outbox, clock, enabled, async () => ({ hours: o.schedule.quietHours, timezone: (await policies.active()).policy.timezone }));
     this.audit = new AuditLog(docs, clock);
     this.reevaluator = new Reevaluator(store, policies, clock);
-    const deps: WorkflowDeps = {
+    const workflowDeps: WorkflowDeps = {
       store, docs, clock, policies, bot: this.bot, notifier: this.notifier, outbox: this.outbox, audit: this.audit,
       reevaluator: this.reevaluator, publicBaseUrl: env.PUBLIC_BASE_URL, scoreRequestTtlDays: o.schedule.scoreRequestTtlDays, maxCardsPerDay: o.schedule.alerts.maxCardsPerDay, log,
     };
-    this.scoring = new Scoring(deps);
-    this.alerts = new Alerts(deps, this.scoring);
-    this.digests = new Digests(deps, this.scoring);
-    new Commands(deps, this.scoring, this.alerts).register(this.bot);
+    this.scoring = new Scoring(workflowDeps);
+    this.alerts = new Alerts(workflowDeps, this.scoring);
+    this.digests = new Digests(workflowDeps, this.scoring);
+    new Commands(workflowDeps, this.scoring, this.alerts).register(this.bot);
   }
 
   async init(): Promise<void> {

@@ -41,7 +41,7 @@ export interface TierbotOptions {
   log: Logger;
   clock?: Clock;
   observers?: EvaluationObserver[];
-  chat?: Partial<Pick<import('./chat.ts').ChatOptions, 'outbox' | 'timer' | 'messengers'>>;
+  chat?: Partial<Pick<import('./chat.ts').ChatOptions, 'outbox' | 'timer' | 'messengers' | 'platforms'>>;
   instance?: string;
 }
 

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Doc, DocStore } from '../ports/doc-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ActionReply, InboundAction, InboundMessage, InboundSink, Platform } from '../ports/messenger.ts';
+import type { PlatformDescriptor } from '../ports/platform.ts';
 import type { Org, OrgUser, Store } from '../ports/store.ts';
 import { AppError } from './errors.ts';
 import { t, type Locale } from './texts.ts';
@@ -50,6 +51,8 @@ export interface BotDeps {
   docs: DocStore;
   clock: Clock;
   log: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void };
+  /** the platforms' identities (the registry's descriptors); the console's are built in */
+  platforms: Identities;
   /** answer a callback within this long, whatever the handler is doing (Feishu's deadline is 3 s) */
   deadlineMs?: number;
   /** told when a message comes from someone who is not in the org */
@@ -57,18 +60,13 @@ export interface BotDeps {
   onUnknownCommand?: (ctx: CommandContext) => Promise<void>;
 }
 
-export function findUser(org: Org, platform: Platform, platformUserId: string): OrgUser | undefined {
-  switch (platform) {
-    case 'console':
-      return org.users.find((u) => u.id === platformUserId);
-    case 'feishu':
-      return org.users.find((u) => u.feishu?.openId === platformUserId || u.feishu?.userId === platformUserId);
-    case 'wecom':
-      // WeCom user ids are case-insensitive
-      return org.users.find((u) => u.wecom?.userId.toLowerCase() === platformUserId.toLowerCase());
-    case 'dingtalk':
-      return org.users.find((u) => u.dingtalk?.userId === platformUserId);
-  }
+/** How each platform maps its user ids to org users (its descriptor's `identify`). */
+export type Identities = readonly Pick<PlatformDescriptor, 'name' | 'identify'>[];
+
+/** The org user behind a platform user: console ids are org user ids; the other platforms identify their own. */
+export function findUser(org: Org, platforms: Identities, platform: Platform, platformUserId: string): OrgUser | undefined {
+  if (platform === 'console') return org.users.find((u) => u.id === platformUserId);
+  return platforms.find((p) => p.name === platform)?.identify(org, platformUserId);
 }
 
 export const localeOf = (user?: OrgUser): Locale => user?.locale ?? 'zh-CN';
@@ -116,7 +114,7 @@ export class Bot implements InboundSink {
 
   async handleAction(event: InboundAction): Promise<ActionReply> {
     const org = (await this.deps.store.getOrg()) ?? { users: [], teams: [] };
-    const user = findUser(org, event.platform, event.actor.platformUserId);
+    const user = findUser(org, this.deps.platforms, event.platform, event.actor.platformUserId);
     const locale = localeOf(user);
     if (!(await this.firstDelivery(event.platform, event.eventId))) return { toast: { kind: 'info', text: t(locale, 'duplicateClick') } };
     if (!user) return { toast: { kind: 'warning', text: t(locale, 'unknownUser') } };
@@ -151,7 +149,7 @@ export class Bot implements InboundSink {
   async handleMessage(event: InboundMessage): Promise<void> {
     if (!(await this.firstDelivery(event.platform, event.eventId))) return;
     const org = (await this.deps.store.getOrg()) ?? { users: [], teams: [] };
-    const user = findUser(org, event.platform, event.actor.platformUserId);
+    const user = findUser(org, this.deps.platforms, event.platform, event.actor.platformUserId);
     if (!user) {
       if (this.deps.onUnknownUser) this.run(() => this.deps.onUnknownUser!(event));
       return;

@@ -1,12 +1,12 @@
 // zod schemas for everything that comes in through the API or config files.
 import { z } from 'zod';
+import { platforms } from '../platforms/registry.ts';
+import type { AnyPlatformDescriptor } from '../ports/platform.ts';
 import type { CustomerInput, Org, OrderInput } from '../ports/store.ts';
+import { LONE_SURROGATE, storableText as text, UNPAIRED_SURROGATE } from '../ports/text.ts';
 
-// MongoDB stores strings as UTF-8, where an unpaired UTF-16 surrogate has no encoding: it would be stored as
-// U+FFFD, silently changing the value (and making distinct ids collide). Every stored string is checked.
-const LONE_SURROGATE = /\p{Surrogate}/u;
-const UNPAIRED_SURROGATE = 'contains an unpaired UTF-16 surrogate (e.g. a lone \\uD800), which cannot be stored';
-const text = () => z.string().refine((s) => !LONE_SURROGATE.test(s), UNPAIRED_SURROGATE);
+// Every stored string is checked for lone surrogates (ports/text.ts). The org's platform accounts are the
+// fields the registered platforms add (each descriptor's `org`).
 
 const id = text().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -43,27 +43,28 @@ export const orderSchema = z.strictObject({
   status: text().trim().max(50).optional(),
 });
 
+function accountFields(descriptors: readonly AnyPlatformDescriptor[], side: 'user' | 'team'): Record<string, z.ZodOptional<z.ZodType>> {
+  return Object.fromEntries(descriptors.map((d) => [d.name, d.org[side].optional()]));
+}
+
 const userSchema = z.strictObject({
   id,
   name: text().trim().min(1).max(200),
   role: z.enum(['rep', 'manager', 'admin']),
   teamId: id.optional(),
   locale: z.enum(['zh-CN', 'en']).optional(),
-  feishu: z.strictObject({ openId: text().min(1).optional(), userId: text().min(1).optional() }).optional(),
-  wecom: z.strictObject({ userId: text().min(1) }).optional(),
-  dingtalk: z.strictObject({ userId: text().min(1) }).optional(),
+  ...accountFields(platforms, 'user'),
 });
 
 const teamSchema = z.strictObject({
   id,
   name: text().trim().min(1).max(200),
   managerIds: z.array(id).default([]),
-  feishu: z.strictObject({ chatId: text().min(1) }).optional(),
-  wecom: z.strictObject({ chatId: text().min(1).optional(), webhookKey: text().min(1).optional() }).optional(),
-  dingtalk: z.strictObject({ openConversationId: text().min(1) }).optional(),
+  ...accountFields(platforms, 'team'),
 });
 
-export const orgSchema = z.strictObject({ users: z.array(userSchema), teams: z.array(teamSchema) });
+/** The parsed org: the account fields are each descriptor's own schemas, so their types are ports/store.ts's. */
+export const orgSchema = z.strictObject({ users: z.array(userSchema), teams: z.array(teamSchema) }) as unknown as z.ZodType<Org, unknown>;
 
 type Loose = Record<string, unknown>;
 const asList = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter((x): x is Loose => typeof x === 'object' && x !== null) : []);
@@ -95,15 +96,15 @@ function orgReferenceProblems(input: unknown): Problem[] {
       else if (user.role === 'rep') problems.push({ path: `teams.${i}.managerIds.${j}`, message: `user "${String(m)}" has role rep, not manager or admin` });
     });
   });
-  for (const platform of ['feishu', 'wecom', 'dingtalk'] as const) {
+  for (const { name: platform, org } of platforms) {
+    if (!org.accountKey) continue;
     const seen = new Map<string, unknown>();
     users.forEach((u, i) => {
-      const account = (u[platform] ?? null) as Loose | null;
-      const key = account && (account.openId ?? account.userId);
+      const account = u[platform];
+      const key = typeof account === 'object' && account !== null ? org.accountKey!(account as Loose) : undefined;
       if (typeof key !== 'string') return;
-      const normalised = platform === 'wecom' ? key.toLowerCase() : key;
-      if (seen.has(normalised)) problems.push({ path: `users.${i}.${platform}`, message: `same ${platform} account as user "${String(seen.get(normalised))}"` });
-      seen.set(normalised, u.id);
+      if (seen.has(key)) problems.push({ path: `users.${i}.${platform}`, message: `same ${platform} account as user "${String(seen.get(key))}"` });
+      seen.set(key, u.id);
     });
   }
   return problems;

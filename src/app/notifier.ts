@@ -2,7 +2,8 @@
 import type { Card } from '../../cards/model.ts';
 import { DAY_MS, zone } from '../domain/time.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Platform, Recipient } from '../ports/messenger.ts';
+import type { Recipient } from '../ports/messenger.ts';
+import type { PlatformDescriptor } from '../ports/platform.ts';
 import type { OrgTeam, OrgUser } from '../ports/store.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -29,31 +30,31 @@ export function quietUntil(now: number, quiet: QuietHours | null, timezone: stri
   return localMidnight + (endsTomorrow ? DAY_MS : 0) + end * 60_000 - offset;
 }
 
-/** The platforms that are switched on, in order of preference for people who have several accounts. */
-export type EnabledPlatforms = ReadonlySet<Platform>;
+/**
+ * Where each switched-on platform sends a person's and a team's cards (their descriptors), in order of
+ * preference for people who have several accounts (the registry's order).
+ */
+export type RecipientRoutes = readonly Pick<PlatformDescriptor, 'userRecipient' | 'teamRecipients'>[];
 
-export function userRecipient(user: OrgUser, enabled: EnabledPlatforms): Recipient {
-  if (enabled.has('feishu') && (user.feishu?.openId || user.feishu?.userId)) return { platform: 'feishu', kind: 'user', id: user.feishu.openId ?? user.feishu.userId! };
-  if (enabled.has('wecom') && user.wecom?.userId) return { platform: 'wecom', kind: 'user', id: user.wecom.userId };
-  if (enabled.has('dingtalk') && user.dingtalk?.userId) return { platform: 'dingtalk', kind: 'user', id: user.dingtalk.userId };
+/** The first platform in `routes` the person has an account on; the console otherwise. */
+export function userRecipient(user: OrgUser, routes: RecipientRoutes): Recipient {
+  for (const route of routes) {
+    const recipient = route.userRecipient(user);
+    if (recipient) return recipient;
+  }
   return { platform: 'console', kind: 'user', id: user.id };
 }
 
 /** Every team chat configured for a team on an enabled platform; the console always keeps a copy. */
-export function teamRecipients(team: OrgTeam, enabled: EnabledPlatforms): Recipient[] {
-  const out: Recipient[] = [{ platform: 'console', kind: 'chat', id: team.id }];
-  if (enabled.has('feishu') && team.feishu?.chatId) out.push({ platform: 'feishu', kind: 'chat', id: team.feishu.chatId });
-  if (enabled.has('wecom') && team.wecom?.chatId) out.push({ platform: 'wecom', kind: 'chat', id: team.wecom.chatId });
-  else if (enabled.has('wecom') && team.wecom?.webhookKey) out.push({ platform: 'wecom', kind: 'robot', id: team.wecom.webhookKey });
-  if (enabled.has('dingtalk') && team.dingtalk?.openConversationId) out.push({ platform: 'dingtalk', kind: 'chat', id: team.dingtalk.openConversationId });
-  return out;
+export function teamRecipients(team: OrgTeam, routes: RecipientRoutes): Recipient[] {
+  return [{ platform: 'console', kind: 'chat', id: team.id }, ...routes.flatMap((route) => route.teamRecipients(team))];
 }
 
 export class Notifier {
   constructor(
     private readonly outbox: Outbox,
     private readonly clock: Clock,
-    private readonly enabled: EnabledPlatforms,
+    private readonly routes: RecipientRoutes,
     /** read per card, so a policy with another time zone applies at once */
     private readonly quiet: () => Promise<{ hours: QuietHours | null; timezone: string }>,
   ) {}
@@ -65,7 +66,7 @@ export class Notifier {
   async toUser(user: OrgUser, card: Card, key: { kind: string; subject: string; period: string }, interactive: boolean) {
     const { hours, timezone } = await this.quiet();
     const notBefore = interactive ? undefined : (quietUntil(this.clock.now(), hours, timezone) ?? undefined);
-    return this.outbox.enqueue({ ...key, recipient: userRecipient(user, this.enabled), card, notBefore });
+    return this.outbox.enqueue({ ...key, recipient: userRecipient(user, this.routes), card, notBefore });
   }
 
   /** A reply on the platform the person wrote from (their own account there). */
@@ -74,6 +75,6 @@ export class Notifier {
   }
 
   async toTeam(team: OrgTeam, card: Card, key: { kind: string; subject: string; period: string }) {
-    return Promise.all(teamRecipients(team, this.enabled).map((recipient) => this.outbox.enqueue({ ...key, recipient, card })));
+    return Promise.all(teamRecipients(team, this.routes).map((recipient) => this.outbox.enqueue({ ...key, recipient, card })));
   }
 }

@@ -2,7 +2,15 @@
 // platform and transport into one normalised inbound event. The core never imports a platform SDK.
 import type { Card } from '../../cards/model.ts';
 
-export type Platform = 'feishu' | 'wecom' | 'dingtalk' | 'console';
+/**
+ * The names of the chat platforms, as keys. The console is built in; src/platforms/registry.ts adds every
+ * registered platform from its list, so a name cannot be added by hand without a descriptor.
+ */
+export interface PlatformNames {
+  console: true;
+}
+
+export type Platform = keyof PlatformNames & string;
 
 /** Where a card goes: a person, a team chat, or (WeCom/DingTalk) a group robot webhook. */
 export interface Recipient {

@@ -4,24 +4,25 @@ import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../domai
 import type { DocStore } from './doc-store.ts';
 import type { Liveness } from './liveness.ts';
 
-export interface OrgUser {
+/**
+ * A person's account on each platform, by platform name (`feishu: { openId }`, …), and a team's chats. The
+ * fields come from the platform descriptors' org schemas: src/platforms/registry.ts adds them here.
+ */
+export interface UserAccounts {}
+export interface TeamAccounts {}
+
+export interface OrgUser extends Partial<UserAccounts> {
   id: string;
   name: string;
   role: 'rep' | 'manager' | 'admin';
   teamId?: string;
   locale?: 'zh-CN' | 'en';
-  feishu?: { openId?: string; userId?: string };
-  wecom?: { userId: string };
-  dingtalk?: { userId: string };
 }
 
-export interface OrgTeam {
+export interface OrgTeam extends Partial<TeamAccounts> {
   id: string;
   name: string;
   managerIds: string[];
-  feishu?: { chatId: string };
-  wecom?: { chatId?: string; webhookKey?: string };
-  dingtalk?: { openConversationId: string };
 }
 
 export interface Org {

@@ -2,12 +2,12 @@
 // (DINGTALK_MODE=stream, default: no public URL) or the HTTP callback route (DINGTALK_MODE=webhook). In webhook
 // mode with a card template, cards are created with callbackType HTTP and the start registers the card
 // callback route (card-callback.ts) for PUBLIC_BASE_URL + /webhooks/dingtalk.
-import type { AppEnv } from '../../config/env.ts';
-import type { PlatformDeps, PlatformFactory, PlatformModule } from '../module.ts';
+import type { PlatformDeps, PlatformDescriptor, PlatformModule } from '../../ports/platform.ts';
 import { PlatformConfigError } from '../shared/errors.ts';
 import type { PlatformProfile } from '../shared/outbound.ts';
 import { CardCallbackRegistrar, cardCallbackRoute, type CardCallbackRoute } from './card-callback.ts';
 import { DingtalkClient } from './client.ts';
+import { dingtalkEnv, dingtalkTeam, dingtalkUser, type DingtalkConfig } from './config.ts';
 import { createDingtalkCallbackCrypto } from './crypto.ts';
 import { DingtalkMessenger } from './messenger.ts';
 import { createDingtalkRoutes, DINGTALK_WEBHOOK_PATH, DingtalkInbound } from './receiver.ts';
@@ -31,14 +31,17 @@ export interface DingtalkTuning {
   stream?: Pick<SafeStreamOptions, 'idleMs' | 'pingEveryMs' | 'backoffBaseMs' | 'backoffMaxMs'>;
 }
 
-function required(env: AppEnv, key: 'DINGTALK_CLIENT_ID' | 'DINGTALK_CLIENT_SECRET' | 'DINGTALK_ROBOT_CODE' | 'DINGTALK_CALLBACK_TOKEN' | 'DINGTALK_CALLBACK_AES_KEY'): string {
+export type { DingtalkConfig } from './config.ts';
+
+function required(env: DingtalkConfig, key: 'DINGTALK_CLIENT_ID' | 'DINGTALK_CLIENT_SECRET' | 'DINGTALK_ROBOT_CODE' | 'DINGTALK_CALLBACK_TOKEN' | 'DINGTALK_CALLBACK_AES_KEY'): string {
   const value = env[key];
   if (!value) throw new PlatformConfigError('dingtalk', `${key} is required${key.startsWith('DINGTALK_CALLBACK') ? ' when DINGTALK_MODE=webhook' : ''}`);
   return value;
 }
 
-export function createDingtalkPlatform(deps: PlatformDeps, tuning: DingtalkTuning = {}): PlatformModule {
-  const { env, sink, clock, log, docs } = deps;
+/** The platform from its config slice; `tuning` are test knobs. */
+export function createDingtalkModule(deps: PlatformDeps, env: DingtalkConfig, tuning: DingtalkTuning = {}): PlatformModule {
+  const { sink, clock, log, docs } = deps;
   const clientId = required(env, 'DINGTALK_CLIENT_ID');
   const clientSecret = required(env, 'DINGTALK_CLIENT_SECRET');
   const robotCode = required(env, 'DINGTALK_ROBOT_CODE');
@@ -101,4 +104,26 @@ export function createDingtalkPlatform(deps: PlatformDeps, tuning: DingtalkTunin
   return { platform: 'dingtalk', messenger, start: () => stream.start(), stop: () => stream.stop() };
 }
 
-export const dingtalkPlatform: PlatformFactory = (deps) => createDingtalkPlatform(deps);
+/** The factory with the config in the deps (tests pass a whole loaded environment). */
+export function createDingtalkPlatform(deps: PlatformDeps & { env: DingtalkConfig }, tuning: DingtalkTuning = {}): PlatformModule {
+  return createDingtalkModule(deps, deps.env, tuning);
+}
+
+export const dingtalkPlatform = (deps: PlatformDeps & { env: DingtalkConfig }): PlatformModule => createDingtalkPlatform(deps);
+
+export const dingtalk: PlatformDescriptor<'dingtalk', typeof dingtalkEnv, typeof dingtalkUser, typeof dingtalkTeam> = {
+  name: 'dingtalk',
+  env: {
+    shape: dingtalkEnv,
+    required: ['DINGTALK_CLIENT_ID', 'DINGTALK_CLIENT_SECRET', 'DINGTALK_ROBOT_CODE'],
+    problems: (env) =>
+      env.DINGTALK_CLIENT_ID && env.DINGTALK_MODE === 'webhook'
+        ? (['DINGTALK_CALLBACK_TOKEN', 'DINGTALK_CALLBACK_AES_KEY'] as const).filter((key) => !env[key]).map((key) => `${key} is required when DINGTALK_MODE=webhook`)
+        : [],
+  },
+  org: { user: dingtalkUser, team: dingtalkTeam, accountKey: (account) => account.userId },
+  identify: (org, platformUserId) => org.users.find((u) => u.dingtalk?.userId === platformUserId),
+  userRecipient: (user) => (user.dingtalk?.userId ? { platform: 'dingtalk', kind: 'user', id: user.dingtalk.userId } : undefined),
+  teamRecipients: (team) => (team.dingtalk?.openConversationId ? [{ platform: 'dingtalk', kind: 'chat', id: team.dingtalk.openConversationId }] : []),
+  create: (deps, config) => createDingtalkModule(deps, config),
+};

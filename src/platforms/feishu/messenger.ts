@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Card } from '../../../cards/model.ts';
-import type { AppEnv } from '../../config/env.ts';
+import type { FeishuConfig } from './config.ts';
 import type { Logger } from '../../logger.ts';
 import type { Messenger, Recipient, SentMessage } from '../../ports/messenger.ts';
 import { DeliveryFailure, Outbound, TokenCache, realTimer, type PlatformProfile, type Timer } from '../shared/outbound.ts';
@@ -58,7 +58,7 @@ export function sdkLogger(log: Logger) {
 }
 
 /** What the SDK clients (HTTP and long connection) share. */
-export function sdkOptions(env: AppEnv, log: Logger) {
+export function sdkOptions(env: FeishuConfig, log: Logger) {
   return {
     appId: env.FEISHU_APP_ID!,
     appSecret: env.FEISHU_APP_SECRET!,
@@ -81,7 +81,7 @@ export function feishuTarget(to: Recipient): { receiveIdType: 'open_id' | 'chat_
 }
 
 export interface FeishuMessengerDeps {
-  env: AppEnv;
+  env: FeishuConfig;
   log: Logger;
   timer?: Timer;
   /** tests may scale windows; the platform's own by default */

@@ -10,7 +10,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { z } from 'zod';
-import type { AppEnv } from '../../config/env.ts';
+import type { FeishuConfig } from './config.ts';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '../../ports/messenger.ts';
@@ -178,7 +178,7 @@ export class FeishuInbound {
 }
 
 export interface FeishuWebhookDeps {
-  env: AppEnv;
+  env: FeishuConfig;
   clock: Clock;
   log: Logger;
   inbound: FeishuInbound;

@@ -5,7 +5,7 @@
 // handlers always return an object.
 // Events and card callbacks use the same mapping as the webhook (FeishuInbound).
 import * as lark from '@larksuiteoapi/node-sdk';
-import type { AppEnv } from '../../config/env.ts';
+import type { FeishuConfig } from './config.ts';
 import type { Logger } from '../../logger.ts';
 import { PlatformConfigError } from '../shared/errors.ts';
 import { sdkLogger, sdkOptions } from './messenger.ts';
@@ -19,7 +19,7 @@ export const WS_START_TIMEOUT_MS = 30_000;
 /** The SDK flattens `{schema, header, event}` into one object: header fields and event fields side by side. */
 type FlatEvent = { event_id?: string } & Record<string, unknown>;
 
-export function feishuEventDispatcher(inbound: FeishuInbound, env: AppEnv, log: Logger): lark.EventDispatcher {
+export function feishuEventDispatcher(inbound: FeishuInbound, env: FeishuConfig, log: Logger): lark.EventDispatcher {
   return new lark.EventDispatcher({
     encryptKey: env.FEISHU_ENCRYPT_KEY,
     logger: sdkLogger(log),
@@ -31,7 +31,7 @@ export function feishuEventDispatcher(inbound: FeishuInbound, env: AppEnv, log: 
 }
 
 export interface FeishuLongConnectionOptions {
-  env: AppEnv;
+  env: FeishuConfig;
   log: Logger;
   inbound: FeishuInbound;
   pingTimeoutS?: number;

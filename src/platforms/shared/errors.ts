@@ -1,5 +1,6 @@
 // Errors of the inbound verification layer. A receiver maps a VerificationError straight to its HTTP status
 // and changes nothing; a PlatformConfigError is thrown at construction so a half-configured platform fails fast.
+import type { Platform } from '../../ports/messenger.ts';
 
 /**
  * Why a request was refused. The status is a function of the reason (one table, below):
@@ -59,7 +60,7 @@ export function isVerificationError(e: unknown): e is VerificationError {
 export class PlatformConfigError extends Error {
   override readonly name = 'PlatformConfigError';
   constructor(
-    readonly platform: 'feishu' | 'wecom' | 'dingtalk',
+    readonly platform: Platform,
     message: string,
   ) {
     super(`${platform}: ${message}`);

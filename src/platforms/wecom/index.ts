@@ -1,9 +1,10 @@
 // WeCom (企业微信) as a tierbot platform: a self-built app's messenger (message/send, update_template_card,
 // appchat/send, group-robot webhook) and its callback receiver at GET|POST /webhooks/wecom.
-import type { PlatformDeps, PlatformFactory, PlatformModule } from '../module.ts';
+import type { PlatformDeps, PlatformDescriptor, PlatformModule } from '../../ports/platform.ts';
 import { PlatformConfigError } from '../shared/errors.ts';
 import type { PlatformProfile } from '../shared/outbound.ts';
 import { WecomClient } from './client.ts';
+import { wecomEnv, wecomTeam, wecomUser, type WecomConfig } from './config.ts';
 import { createWecomCallbackCrypto } from './crypto.ts';
 import { WecomMessenger } from './messenger.ts';
 import { createWecomReceiver } from './receiver.ts';
@@ -21,10 +22,13 @@ export interface WecomPlatformModule extends PlatformModule {
   idle(): Promise<void>;
 }
 
+export type { WecomConfig } from './config.ts';
+
 const REQUIRED = ['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_SECRET', 'WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY'] as const;
 
-export function createWecomPlatform(deps: PlatformDeps, options: WecomPlatformOptions = {}): WecomPlatformModule {
-  const { env, sink, clock, log, timer } = deps;
+/** The platform from its config slice; `options` are test knobs. */
+export function createWecomModule(deps: PlatformDeps, env: WecomConfig, options: WecomPlatformOptions = {}): WecomPlatformModule {
+  const { sink, clock, log, timer } = deps;
   const missing = REQUIRED.filter((k) => !env[k]);
   if (missing.length) throw new PlatformConfigError('wecom', `missing ${missing.join(', ')}`);
   const agentId = Number(env.WECOM_AGENT_ID);
@@ -53,4 +57,21 @@ export function createWecomPlatform(deps: PlatformDeps, options: WecomPlatformOp
   };
 }
 
-export const wecomPlatform: PlatformFactory = (deps) => createWecomPlatform(deps);
+/** The factory with the config in the deps (tests pass a whole loaded environment). */
+export function createWecomPlatform(deps: PlatformDeps & { env: WecomConfig }, options: WecomPlatformOptions = {}): WecomPlatformModule {
+  return createWecomModule(deps, deps.env, options);
+}
+
+export const wecomPlatform = (deps: PlatformDeps & { env: WecomConfig }): WecomPlatformModule => createWecomPlatform(deps);
+
+export const wecom: PlatformDescriptor<'wecom', typeof wecomEnv, typeof wecomUser, typeof wecomTeam> = {
+  name: 'wecom',
+  env: { shape: wecomEnv, required: REQUIRED },
+  org: { user: wecomUser, team: wecomTeam, accountKey: (account) => (typeof account.userId === 'string' ? account.userId.toLowerCase() : undefined) },
+  // WeCom user ids are case-insensitive
+  identify: (org, platformUserId) => org.users.find((u) => u.wecom?.userId.toLowerCase() === platformUserId.toLowerCase()),
+  userRecipient: (user) => (user.wecom?.userId ? { platform: 'wecom', kind: 'user', id: user.wecom.userId } : undefined),
+  teamRecipients: (team) =>
+    team.wecom?.chatId ? [{ platform: 'wecom', kind: 'chat', id: team.wecom.chatId }] : team.wecom?.webhookKey ? [{ platform: 'wecom', kind: 'robot', id: team.wecom.webhookKey }] : [],
+  create: (deps, config) => createWecomModule(deps, config),
+};

@@ -19,6 +19,7 @@ import type { PlatformModule } from '../../../src/platforms/module.ts';
 import type { DocStore } from '../../../src/ports/doc-store.ts';
 import type { InboundSink } from '../../../src/ports/messenger.ts';
 import { systemClock } from '../../../src/ports/clock.ts';
+import { platforms } from '../../../src/platforms/registry.ts';
 import { cardCallbackData, FAKE_APP, FakeDingtalk, RecordingSink, robotMessageData } from '../../fakes/dingtalk.ts';
 
 const CALLBACK = { token: 'tierbot-callback-token', aesKey: 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7' };
@@ -273,7 +274,7 @@ describe('DingTalk HTTP callbacks: event subscription binds the body and dedupes
   it('the same delivery twice is answered both times and handled once by the core (event id)', async () => {
     const store = new MemoryStore();
     await store.putOrg({ users: [{ id: 'u-zhang', name: '张三', role: 'rep', dingtalk: { userId: 'rep01' } }], teams: [] });
-    const bot = new Bot({ store, docs: store.docs, clock: systemClock, log: createLogger('silent') });
+    const bot = new Bot({ store, docs: store.docs, clock: systemClock, log: createLogger('silent'), platforms });
     const handled: string[] = [];
     bot.command(['help'], async (ctx) => void handled.push(ctx.event.eventId));
     const withBot = await startInstance(bot, store.docs);
