@@ -51,7 +51,7 @@ export interface AppEnv extends RawEnv {
   adminTokenGenerated: boolean;
   PUBLIC_BASE_URL: string;
   demo: boolean;
-  /** the configured platforms, in registry order */
+  /** the configured platforms, in registry order (a test's own descriptors may add names of theirs) */
   platforms: PlatformName[];
 }
 

@@ -75,7 +75,7 @@ export interface PlatformDescriptor<N extends string = string, S extends z.ZodRa
   create(deps: PlatformDeps, config: PlatformConfig<S>): PlatformModule;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** Any descriptor (a list of them: the registry, or a test's own). */
 export type AnyPlatformDescriptor = PlatformDescriptor<string, any, z.ZodType, z.ZodType>;
 
 /** The org account types a list of descriptors adds: `{ feishu?: …; wecom?: … }`, per user or per team. */
