@@ -78,7 +78,7 @@ export interface PlatformDescriptor<N extends string = string, S extends z.ZodRa
 /** Any descriptor (a list of them: the registry, or a test's own). */
 export type AnyPlatformDescriptor = PlatformDescriptor<string, any, z.ZodType, z.ZodType>;
 
-/** The org account types a list of descriptors adds: `{ feishu?: …; wecom?: … }`, per user or per team. */
+/** The org account types a list of descriptors adds, per user or per team: `{ feishu: …; wecom: … }` (optional in OrgUser/OrgTeam). */
 export type AccountsOf<Ds extends readonly AnyPlatformDescriptor[], Side extends 'user' | 'team'> = {
   [D in Ds[number] as D['name']]: z.infer<D['org'][Side]>;
 };
