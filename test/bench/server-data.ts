@@ -3,23 +3,15 @@
 // (SEED, customer, order), so the benchmark generates it chunk by chunk and never holds all orders at once; the
 // same orders go to the server as NDJSON and to DuckDB as CSV lines.
 import { formatInstant } from '../../src/domain/time.ts';
-import { AS_OF, customerId, DAY, interleavedBatches } from './common.ts';
+import { AS_OF, customerId, DAY, interleavedBatches, u01 } from './common.ts';
 
 export const SEED = 20_260_630;
 export const REPS = 50;
 export const TEAMS = 2;
 export const POLICY_TZ = 'Asia/Shanghai';
 
-/** A counter-based PRNG: uniform [0, 1) from (SEED, customer, order, salt), no state to carry between chunks. */
-function rnd(c: number, j: number, salt: number): number {
-  let h = Math.imul(c ^ SEED, 0x85ebca6b) ^ Math.imul(j + 0x7f4a7c15, 0xc2b2ae35) ^ Math.imul(salt + 0x165667b1, 0x27d4eb2f);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 4294967296;
-}
+/** Uniform [0, 1) from (SEED, customer, order, salt): common.ts's stateless hash, salted with this data set's seed. */
+const rnd = (c: number, j: number, salt: number): number => u01(c ^ SEED, j, salt + 0x165667b1);
 
 export function serverOrg() {
   const users = [

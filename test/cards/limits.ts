@@ -11,6 +11,7 @@ import { ACTION_KEYS } from '../../cards/model.ts';
 import type { DingtalkRendered } from '../../src/platforms/dingtalk/render.ts';
 import { parseCommand } from '../../src/platforms/dingtalk/render.ts';
 import type { FeishuCard } from '../../src/platforms/feishu/render.ts';
+import { elementCount } from '../fakes/feishu-card-schema.ts';
 import type { WecomAppMessage, WecomRobotMarkdown } from '../../src/platforms/wecom/render.ts';
 import { decodeKey } from '../../src/platforms/wecom/render.ts';
 
@@ -57,18 +58,9 @@ export function feishuRequestBytes(card: FeishuCard): number {
   );
 }
 
-/** Every object with a `tag` anywhere in the card (components and text objects alike). */
+/** Every object with a `tag` anywhere in the card (components and text objects alike), as the Feishu fake counts them. */
 export function feishuElementCount(card: FeishuCard): number {
-  let n = 0;
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (isObj(v)) {
-      if (typeof v.tag === 'string') n++;
-      for (const [k, x] of Object.entries(v)) if (k !== 'chart_spec') walk(x);
-    }
-  };
-  walk(card.body);
-  return n;
+  return elementCount(card);
 }
 
 export function checkFeishu(card: FeishuCard): string[] {
