@@ -50,22 +50,40 @@ export function teamRecipients(team: OrgTeam, routes: RecipientRoutes): Recipien
   return [{ platform: 'console', kind: 'chat', id: team.id }, ...routes.flatMap((route) => route.teamRecipients(team))];
 }
 
+/** how long a read of the quiet hours and the policy's time zone is reused (real time) */
+const QUIET_READ_MS = 1000;
+
 export class Notifier {
   constructor(
     private readonly outbox: Outbox,
     private readonly clock: Clock,
     private readonly routes: RecipientRoutes,
-    /** read per card, so a policy with another time zone applies at once */
+    /** read at most once a second (a run's cards would otherwise read the policy once each) */
     private readonly quiet: () => Promise<{ hours: QuietHours | null; timezone: string }>,
   ) {}
+
+  private quietRead: { at: number; value: Promise<{ hours: QuietHours | null; timezone: string }> } | null = null;
+
+  private quietNow() {
+    const now = performance.now();
+    if (!this.quietRead || now - this.quietRead.at >= QUIET_READ_MS) {
+      const value = this.quiet();
+      this.quietRead = { at: now, value };
+      value.catch(() => (this.quietRead = null));
+    }
+    return this.quietRead.value;
+  }
 
   /**
    * A card to a person. `interactive` answers (to their own click or command) are never held;
    * scheduled news waits for quiet hours to end.
    */
   async toUser(user: OrgUser, card: Card, key: { kind: string; subject: string; period: string }, interactive: boolean) {
-    const { hours, timezone } = await this.quiet();
-    const notBefore = interactive ? undefined : (quietUntil(this.clock.now(), hours, timezone) ?? undefined);
+    let notBefore: number | undefined;
+    if (!interactive) {
+      const { hours, timezone } = await this.quietNow();
+      notBefore = quietUntil(this.clock.now(), hours, timezone) ?? undefined;
+    }
     return this.outbox.enqueue({ ...key, recipient: userRecipient(user, this.routes), card, notBefore });
   }
 
