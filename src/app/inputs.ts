@@ -1,12 +1,12 @@
 // zod schemas for everything that comes in through the API or config files.
 import { z } from 'zod';
-import { platforms } from '../platforms/registry.ts';
 import type { AnyPlatformDescriptor } from '../ports/platform.ts';
 import type { CustomerInput, Org, OrderInput } from '../ports/store.ts';
 import { LONE_SURROGATE, storableText as text, UNPAIRED_SURROGATE } from '../ports/text.ts';
 
 // Every stored string is checked for lone surrogates (ports/text.ts). The org's platform accounts are the
-// fields the registered platforms add (each descriptor's `org`).
+// fields the platforms add (each descriptor's `org`): the composition passes the registered descriptors in
+// (config/org.ts), so use cases never import the platform layer.
 
 const id = text().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -47,24 +47,24 @@ function accountFields(descriptors: readonly AnyPlatformDescriptor[], side: 'use
   return Object.fromEntries(descriptors.map((d) => [d.name, d.org[side].optional()]));
 }
 
-const userSchema = z.strictObject({
-  id,
-  name: text().trim().min(1).max(200),
-  role: z.enum(['rep', 'manager', 'admin']),
-  teamId: id.optional(),
-  locale: z.enum(['zh-CN', 'en']).optional(),
-  ...accountFields(platforms, 'user'),
-});
-
-const teamSchema = z.strictObject({
-  id,
-  name: text().trim().min(1).max(200),
-  managerIds: z.array(id).default([]),
-  ...accountFields(platforms, 'team'),
-});
-
-/** The parsed org: the account fields are each descriptor's own schemas, so their types are ports/store.ts's. */
-export const orgSchema = z.strictObject({ users: z.array(userSchema), teams: z.array(teamSchema) }) as unknown as z.ZodType<Org, unknown>;
+/** The org schema with these platforms' account fields: each descriptor's own schemas, so their types are ports/store.ts's. */
+function orgSchemaFor(descriptors: readonly AnyPlatformDescriptor[]): z.ZodType<Org, unknown> {
+  const userSchema = z.strictObject({
+    id,
+    name: text().trim().min(1).max(200),
+    role: z.enum(['rep', 'manager', 'admin']),
+    teamId: id.optional(),
+    locale: z.enum(['zh-CN', 'en']).optional(),
+    ...accountFields(descriptors, 'user'),
+  });
+  const teamSchema = z.strictObject({
+    id,
+    name: text().trim().min(1).max(200),
+    managerIds: z.array(id).default([]),
+    ...accountFields(descriptors, 'team'),
+  });
+  return z.strictObject({ users: z.array(userSchema), teams: z.array(teamSchema) }) as unknown as z.ZodType<Org, unknown>;
+}
 
 type Loose = Record<string, unknown>;
 const asList = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter((x): x is Loose => typeof x === 'object' && x !== null) : []);
@@ -73,7 +73,7 @@ const asList = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter((x): x is L
  * Cross-references of an org (unknown teams and managers, duplicates, shared platform accounts).
  * Runs on the raw input too, so one answer lists these next to the field problems.
  */
-function orgReferenceProblems(input: unknown): Problem[] {
+function orgReferenceProblems(input: unknown, descriptors: readonly AnyPlatformDescriptor[]): Problem[] {
   const raw = (typeof input === 'object' && input !== null ? input : {}) as Loose;
   const users = asList(raw.users);
   const teams = asList(raw.teams);
@@ -96,7 +96,7 @@ function orgReferenceProblems(input: unknown): Problem[] {
       else if (user.role === 'rep') problems.push({ path: `teams.${i}.managerIds.${j}`, message: `user "${String(m)}" has role rep, not manager or admin` });
     });
   });
-  for (const { name: platform, org } of platforms) {
+  for (const { name: platform, org } of descriptors) {
     if (!org.accountKey) continue;
     const seen = new Map<string, unknown>();
     users.forEach((u, i) => {
@@ -172,8 +172,14 @@ export function toOrderInput(o: z.infer<typeof orderSchema>): OrderInput {
   };
 }
 
-export function parseOrg(input: unknown): { ok: true; org: Org } | { ok: false; problems: Problem[] } {
-  const parsed = orgSchema.safeParse(input);
-  const problems = [...(parsed.success ? [] : problemsOf(parsed.error)), ...orgReferenceProblems(input)];
-  return parsed.success && problems.length === 0 ? { ok: true, org: parsed.data } : { ok: false, problems };
+export type OrgParser = (input: unknown) => { ok: true; org: Org } | { ok: false; problems: Problem[] };
+
+/** The org parser for these platforms: field problems and cross-references (unknown teams, shared accounts) in one answer. */
+export function orgParser(descriptors: readonly AnyPlatformDescriptor[]): OrgParser {
+  const schema = orgSchemaFor(descriptors);
+  return (input) => {
+    const parsed = schema.safeParse(input);
+    const problems = [...(parsed.success ? [] : problemsOf(parsed.error)), ...orgReferenceProblems(input, descriptors)];
+    return parsed.success && problems.length === 0 ? { ok: true, org: parsed.data } : { ok: false, problems };
+  };
 }

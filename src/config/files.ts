@@ -5,7 +5,8 @@ import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parsePolicy, type Policy } from '../domain/policy.ts';
-import { parseOrg, problemsOf } from '../app/inputs.ts';
+import { problemsOf } from '../app/inputs.ts';
+import { parseOrg } from './org.ts';
 import type { Org } from '../ports/store.ts';
 import { ConfigError } from './env.ts';
 

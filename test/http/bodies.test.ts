@@ -2,7 +2,7 @@
 // storage would silently change (a lone UTF-16 surrogate becomes U+FFFD in MongoDB's UTF-8), on both stores.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { parseOrg } from '../../src/app/inputs.ts';
+import { parseOrg } from '../../src/config/org.ts';
 import { LIMITS } from '../../src/http/body.ts';
 import { hasMongo } from '../setup/mongo.ts';
 import { makeTestStore, startApp, type StoreKind, type TestApp } from '../helpers/app.ts';

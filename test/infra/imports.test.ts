@@ -45,7 +45,7 @@ type Layer = 'domain' | 'cards' | 'ports' | 'app' | 'adapters' | 'platforms' | '
  *   store or a platform can be replaced without touching a use case. Each takes its own validated settings
  *   (a platform's config.ts), so neither imports config.
  * - config: reads and validates the environment and the config files: the env schema is composed from the
- *   platform registry's descriptors, the org file is checked with app/inputs.ts.
+ *   platform registry's descriptors, and so is the org parser (config/org.ts binds app/inputs.ts's to the registry).
  * - http, jobs: the ways in; they call the use cases, so they import app. Neither imports a store adapter or a
  *   platform (see EXCEPTIONS for the console).
  * - logger: a leaf (pino); everything outside the pure core (domain, cards) may log.
@@ -74,13 +74,9 @@ const TYPE_ONLY: [from: Layer, to: Layer][] = [['cards', 'domain']];
  * - The console's act-as routes (src/http/workflow-api.ts) show cards through the console renderer and read the
  *   console messenger's inbox (its contract in src/http/services.ts); issue 11 part 3 moves these routes into
  *   src/platforms/console/, which ends this exception.
- * - The org schema (src/app/inputs.ts) adds the account fields of the registered platforms, read from the
- *   registry. To end this one, the descriptors' org fields reach app through a parameter (as the Bot and the
- *   Notifier get the descriptors from src/chat.ts) or the org schema is composed in config.
  */
 const EXCEPTIONS: [from: string, to: string][] = [
   ['src/http/', 'src/platforms/console/'],
-  ['src/app/inputs.ts', 'src/platforms/registry.ts'],
 ];
 
 /** Layers whose sub-folders are independent units: `<layer>/<name>/` imports only itself and `<layer>/shared/`. */
