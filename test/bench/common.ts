@@ -298,12 +298,7 @@ export async function startMongoServer(): Promise<MongoServer> {
   process.once('exit', cleanup);
   const stop = async () => {
     process.removeListener('exit', cleanup);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child, exited, 5000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -324,6 +319,15 @@ export const rssMb = () => mb(process.memoryUsage().rss);
 export const heapMb = () => mb(process.memoryUsage().heapUsed);
 export const round = (x: number, digits = 0) => Number(x.toFixed(digits));
 export const perSec = (count: number, ms: number) => Math.round(count / (ms / 1000));
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+export async function stopChild(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
 
 export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();

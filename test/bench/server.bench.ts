@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parsePolicy, type Policy } from '../../src/domain/policy.ts';
-import { ADMIN_TOKEN, AS_OF, AS_OF_ISO, customerId, numOpt, progress, REPO_ROOT, round, standalone, type BenchOptions, type BenchResult } from './common.ts';
+import { ADMIN_TOKEN, AS_OF, AS_OF_ISO, customerId, numOpt, progress, REPO_ROOT, round, standalone, stopChild, type BenchOptions, type BenchResult } from './common.ts';
 import type { DuckAnswer, DuckJob, DuckSample } from './duckdb.ts';
 import { customerRow, isEdgeCustomer, orderChunks, orderCsv, orderJson, serverOrg, REPS, TEAMS } from './server-data.ts';
 
@@ -145,12 +145,7 @@ async function startServer(heapMb: number | null): Promise<Server> {
     mem: () => memOf(child.pid!),
     async stop() {
       process.removeListener('exit', kill);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, exited, 15_000);
       log.end();
     },
   };

@@ -72,6 +72,15 @@ const click = (user: string, d: Delivery, key: string, choose?: Record<string, s
 const auditOf = async (customerId: string) => (await app.api(`/api/v1/audit?customerId=${customerId}`)).body.items as { action: string; outcome: string; actor: string; detail: any }[];
 /** The reason select of an approval card and the options of a score form's select. */
 const REASON = 'sel:score.reject';
+/** A fresh WeCom fake and the composed app pointed at it (memory store). */
+async function startOnFake() {
+  fake = new FakeWecom({ ...CONF, users: MEMBERS, chats: [IDS.eastChat, IDS.southChat] });
+  await fake.start();
+  store = new MemoryStore();
+  app = await startApp(store, { clock, env: ENV(fake.url) });
+  callbackUrl = `${app.url}/webhooks/wecom`;
+}
+
 const optionIds = (d: Delivery, i: number) => tc(d).select_list[i].option_list.map((o: { id: string }) => o.id);
 
 describe('WeCom end to end: scoring with approval through the composed app', () => {
@@ -81,11 +90,7 @@ describe('WeCom end to end: scoring with approval through the composed app', () 
   let approveXml: string;
 
   beforeAll(async () => {
-    fake = new FakeWecom({ ...CONF, users: MEMBERS, chats: [IDS.eastChat, IDS.southChat] });
-    await fake.start();
-    store = new MemoryStore();
-    app = await startApp(store, { clock, env: ENV(fake.url) });
-    callbackUrl = `${app.url}/webhooks/wecom`;
+    await startOnFake();
     await seed(app, 'wecom', IDS);
   });
   afterAll(async () => {
@@ -297,11 +302,7 @@ describe('WeCom end to end: a churn alert\'s buttons through the composed app', 
   let alert: Delivery;
 
   beforeAll(async () => {
-    fake = new FakeWecom({ ...CONF, users: MEMBERS, chats: [IDS.eastChat, IDS.southChat] });
-    await fake.start();
-    store = new MemoryStore();
-    app = await startApp(store, { clock, env: ENV(fake.url) });
-    callbackUrl = `${app.url}/webhooks/wecom`;
+    await startOnFake();
     expect((await app.api('/api/v1/org', { method: 'PUT', json: orgFor('wecom', IDS) })).status).toBe(200);
     expect((await app.api('/api/v1/customers', { method: 'PUT', json: [{ ...DROP, ownerId: 'u-zhang' }] })).status).toBe(200);
     // spend falls every month, Feb 10000 → May 4000 (each ≥ 20 % down): healthy in mid-March, spendDrop by the end of June
