@@ -15,6 +15,12 @@ const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => 
 if (!CHROMIUM && process.env.CI) throw new Error('chromium is not installed (apt-get install chromium); CI requires the browser tests');
 const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
 
+/** Debian's chromium with one page of this size. */
+async function openPage(viewport: { width: number; height: number }): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  return { browser, page: await browser.newPage({ viewport, locale: 'zh-CN' }) };
+}
+
 describe.skipIf(!CHROMIUM)('console in chromium', () => {
   let app: TestApp;
   let browser: Browser;
@@ -23,8 +29,7 @@ describe.skipIf(!CHROMIUM)('console in chromium', () => {
   beforeAll(async () => {
     app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00') });
     await seed(app);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+    ({ browser, page } = await openPage({ width: 1280, height: 900 }));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -100,8 +105,8 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
     await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
     await app.bot.recomputer.start().done;
     await app.bot.chat.settle();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 1100 }, locale: 'zh-CN' });
+    // a rep opens the console from the card on a phone
+    ({ browser, page } = await openPage({ width: 390, height: 844 }));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -118,6 +123,8 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
     const atRisk = (await app.api('/api/v1/reports/at-risk?ownerId=u-zhang&limit=1000')).body;
     expect(await summary.textContent()).toContain(`${atRisk.total} 个有流失风险`);
     expect(await summary.textContent()).toContain(atRisk.items[0].name);
+    // it fits the phone's width: nothing to scroll sideways
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     if (process.env.TIERBOT_SCREENSHOTS) {
       mkdirSync(SHOTS, { recursive: true });
       await summary.screenshot({ path: `${SHOTS}/console-alert-summary.png` });
