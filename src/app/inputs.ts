@@ -172,6 +172,45 @@ export function toOrderInput(o: z.infer<typeof orderSchema>): OrderInput {
   };
 }
 
+const ORDER_KEYS = new Set(['orderId', 'customerId', 'amount', 'margin', 'occurredAt', 'status']);
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
+function plainId(v: unknown): v is string {
+  return typeof v === 'string' && v.length >= 1 && v.length <= 200 && v.trim() === v && !ANY_SURROGATE.test(v);
+}
+
+function plainYuan(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v * 100 - Math.round(v * 100)) < 1e-6 && Math.abs(v) < 1e13;
+}
+
+/**
+ * The order a row is when it has the common shape (every check of orderSchema, on values that need no
+ * trimming and carry no surrogates), or null: then orderSchema decides and names the problems. A bulk
+ * import is mostly such rows, and this takes a fraction of a full schema parse. A property test holds it
+ * to orderSchema: whatever it accepts, orderSchema accepts with the same result.
+ */
+export function plainOrderInput(row: unknown): OrderInput | null {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return null;
+  const o = row as Record<string, unknown>;
+  for (const k in o) if (!ORDER_KEYS.has(k)) return null;
+  const { orderId, customerId, amount, margin, occurredAt, status } = o;
+  if (!plainId(orderId) || !plainId(customerId) || !plainYuan(amount)) return null;
+  if (margin !== undefined && margin !== null && !plainYuan(margin)) return null;
+  if (typeof occurredAt !== 'string' || !ISO_WITH_OFFSET.test(occurredAt)) return null;
+  const at = Date.parse(occurredAt);
+  if (!Number.isFinite(at)) return null;
+  if (status !== undefined && (typeof status !== 'string' || status.length > 50 || status.trim() !== status || ANY_SURROGATE.test(status))) return null;
+  return {
+    orderId,
+    customerId,
+    amountFen: Math.round(amount * 100),
+    marginFen: margin == null ? null : Math.round(margin * 100),
+    occurredAt: at,
+    occurredAtText: occurredAt,
+    cancelled: status?.toLowerCase() === 'cancelled',
+  };
+}
+
 export type OrgParser = (input: unknown) => { ok: true; org: Org } | { ok: false; problems: Problem[] };
 
 /** The org parser for these platforms: field problems and cross-references (unknown teams, shared accounts) in one answer. */

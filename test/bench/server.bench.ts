@@ -97,12 +97,17 @@ function memOf(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024) };
 }
 
-/** The node arguments of package.json's start script; `heapMb` (BENCH_SERVER_HEAP_MB) replaces its heap limit. */
+/**
+ * The node arguments of package.json's start script; `heapMb` (BENCH_SERVER_HEAP_MB) replaces its heap limit and
+ * BENCH_SERVER_NODE_ARGS adds flags in front (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server).
+ */
 function startArgs(heapMb: number | null): string[] {
   const script: string = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts.start;
   const [cmd, ...args] = script.trim().split(/\s+/);
   if (cmd !== 'node') throw new Error(`the start script must run node directly, it runs: ${script}`);
-  return heapMb === null ? args : [...args.filter((a) => !a.startsWith('--max-old-space-size=')), `--max-old-space-size=${heapMb}`];
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const own = heapMb === null ? args : [...args.filter((a) => !a.startsWith('--max-old-space-size=')), `--max-old-space-size=${heapMb}`];
+  return [...extra, ...own];
 }
 
 async function startServer(heapMb: number | null): Promise<Server> {
