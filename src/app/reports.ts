@@ -5,15 +5,11 @@ import type { Store } from '../ports/store.ts';
 import { collectPopulation, RECOMPUTE_BATCH, yieldToEventLoop } from './recompute.ts';
 
 export async function distribution(store: Store, policy: Policy) {
-  const total = await store.countCustomers();
-  const tiers = await Promise.all(
-    policy.tiers.map(async (t) => ({ key: t.key, name: t.name, rank: t.rank, count: await store.countCustomers({ tier: t.key }) })),
-  );
+  const tally = await store.tally();
+  const tiers = policy.tiers.map((t) => ({ key: t.key, name: t.name, rank: t.rank, count: tally.tiers[t.key] ?? 0 }));
   const evaluated = tiers.reduce((s, t) => s + t.count, 0);
-  const risk = Object.fromEntries(
-    await Promise.all((['high', 'medium', 'low'] as const).map(async (level) => [level, await store.countCustomers({ risk: level })] as const)),
-  );
-  return { total, unevaluated: total - evaluated, tiers, risk };
+  const risk = Object.fromEntries((['high', 'medium', 'low'] as const).map((level) => [level, tally.risk[level] ?? 0] as const));
+  return { total: tally.total, unevaluated: tally.total - evaluated, tiers, risk };
 }
 
 /** The value pyramid from the latest run: what share of revenue the top x% of customers bring. */

@@ -54,6 +54,14 @@ export interface OrderInput {
   cancelled: boolean;
 }
 
+export interface Tally {
+  total: number;
+  /** evaluated customers per tier key */
+  tiers: Record<string, number>;
+  /** evaluated customers per risk level ('none' included) */
+  risk: Record<string, number>;
+}
+
 export interface CustomerRecord {
   id: string;
   name: string;
@@ -164,6 +172,8 @@ export interface Store {
   streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]>;
   /** how many customers match (all when no filter) */
   countCustomers(filter?: CustomerFilter): Promise<number>;
+  /** customers by current tier and by risk level, in one pass (the dashboard's distribution) */
+  tally(filter?: Pick<CustomerFilter, 'ownerId' | 'teamId'>): Promise<Tally>;
 
   /** idempotent by orderId; keeps each customer's rollup up to date */
   ingestOrders(orders: OrderInput[]): Promise<IngestResult>;

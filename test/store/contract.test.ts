@@ -370,6 +370,8 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, dis
       expect((await store.listCustomers({ tier: 'A' }, 10)).items.map((c) => c.id)).toEqual([]);
       expect((await store.listCustomers({ tier: 'C' }, 10)).items.map((c) => c.id)).toEqual(['c1', 'c2']);
       expect(await store.countCustomers({ risk: 'none' })).toBe(2);
+      // c3 has never been evaluated: it counts in the total only
+      expect(await store.tally()).toEqual({ total: 3, tiers: { C: 2 }, risk: { none: 2 } });
 
       // history across customers since an instant, oldest first (other offsets compare as instants)
       expect(await store.historySince('2026-05-31T18:00:00Z', 10)).toEqual([h1[0], h1[1], h2]);
@@ -591,6 +593,27 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, dis
         const { ids } = await pages(filter, 30);
         expect(ids, JSON.stringify(filter)).toEqual(want);
         expect(await store.countCustomers(filter), JSON.stringify(filter)).toBe(want.length);
+      }
+    });
+
+    it('tallies customers by tier and risk in one call, for all, a team or an owner', async () => {
+      const count = (pred: (i: number) => boolean, key: (i: number) => string) => {
+        const out: Record<string, number> = {};
+        for (let i = 0; i < N; i++) if (pred(i)) out[key(i)] = (out[key(i)] ?? 0) + 1;
+        return out;
+      };
+      const cases: [Parameters<Store['tally']>[0], (i: number) => boolean][] = [
+        [undefined, () => true],
+        [{ teamId: 't-west' }, (i) => teams[i % 2] === 't-west'],
+        [{ ownerId: 'u-li', teamId: 't-east' }, (i) => owners[i % 3] === 'u-li' && teams[i % 2] === 't-east'],
+        [{ ownerId: 'nobody' }, () => false],
+      ];
+      for (const [filter, pred] of cases) {
+        expect(await store.tally(filter), JSON.stringify(filter)).toEqual({
+          total: expectedIds(pred).length,
+          tiers: count(pred, tierOf),
+          risk: count(pred, riskOf),
+        });
       }
     });
 

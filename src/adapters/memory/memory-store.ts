@@ -37,6 +37,7 @@ import type {
   RunRecord,
   StateWrite,
   Store,
+  Tally,
 } from '../../ports/store.ts';
 import { MemoryDocStore } from './doc-store.ts';
 import { compareIds, hasSurrogates, put, sameMargin } from '../shared/ingest-plan.ts';
@@ -217,6 +218,21 @@ export class MemoryStore implements Store {
     let n = 0;
     for (const c of this.byIdx) if (match(c)) n++;
     return n;
+  }
+
+  async tally(filter: Pick<CustomerFilter, 'ownerId' | 'teamId'> = {}): Promise<Tally> {
+    const tiers: Record<string, number> = {};
+    const risk: Record<string, number> = {};
+    let total = 0;
+    for (const c of this.byIdx) {
+      if ((filter.ownerId !== undefined && c.ownerId !== filter.ownerId) || (filter.teamId !== undefined && c.teamId !== filter.teamId)) continue;
+      total++;
+      const st = c.state;
+      if (st === null) continue;
+      tiers[st.tier] = (tiers[st.tier] ?? 0) + 1;
+      risk[st.risk.level] = (risk[st.risk.level] ?? 0) + 1;
+    }
+    return { total, tiers, risk };
   }
 
   // --- orders ------------------------------------------------------------------------------

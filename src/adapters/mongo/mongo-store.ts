@@ -60,6 +60,7 @@ import type {
   RunRecord,
   StateWrite,
   Store,
+  Tally,
 } from '../../ports/store.ts';
 import { applyRollupDelta, planIngest, rollupFromOrders, type OrderTuple, type PlannedWrite } from '../shared/ingest-plan.ts';
 import {
@@ -400,6 +401,25 @@ export class MongoStore implements Store {
 
   async countCustomers(filter?: CustomerFilter): Promise<number> {
     return this.customers.countDocuments(filter ? customerQuery(filter) : {});
+  }
+
+  async tally(filter: Pick<CustomerFilter, 'ownerId' | 'teamId'> = {}): Promise<Tally> {
+    const groups = await this.customers
+      .aggregate<{ _id: { tier: string | null; risk: string | null }; n: number }>([
+        { $match: customerQuery(filter) },
+        { $group: { _id: { tier: '$tier', risk: '$risk' }, n: { $sum: 1 } } },
+      ])
+      .toArray();
+    const out: Tally = { total: 0, tiers: {}, risk: {} };
+    for (const g of groups) {
+      out.total += g.n;
+      const { tier, risk } = g._id;
+      // customers never evaluated have neither field
+      if (tier === null || tier === undefined) continue;
+      out.tiers[tier] = (out.tiers[tier] ?? 0) + g.n;
+      if (risk !== null && risk !== undefined) out.risk[risk] = (out.risk[risk] ?? 0) + g.n;
+    }
+    return out;
   }
 
   // --- orders ------------------------------------------------------------------------------
