@@ -3,21 +3,15 @@ import { z } from 'zod';
 import { customerView } from '../app/customer-view.ts';
 import { NotFound, ValidationFailed } from '../app/errors.ts';
 import { ingestCustomers, ingestOrders } from '../app/ingest.ts';
-import { isoInstant, problemsOf } from '../app/inputs.ts';
+import { isoInstant } from '../app/inputs.ts';
 import { parseOrg } from '../config/org.ts';
 import { RecomputeBusyError } from '../app/recompute.ts';
 import { atRisk, distribution, movements, pareto, simulate } from '../app/reports.ts';
 import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from './services.ts';
 import { AdminRouter } from './auth.ts';
-import { readBulk, readDocument, readPolicyDocument } from './body.ts';
+import { readBulk, readDocument, readPolicyDocument, validate } from './body.ts';
 import { HttpError } from './errors.ts';
-
-function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new ValidationFailed(`invalid ${what}`, problemsOf(parsed.error));
-  return parsed.data;
-}
 
 const listQuery = z.strictObject({
   tier: z.string().min(1).optional(),

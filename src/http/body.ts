@@ -1,9 +1,12 @@
-// Request bodies: size-limited UTF-8, JSON / NDJSON everywhere, YAML only for a policy; the error statuses of README "HTTP API".
+// Request bodies: size-limited UTF-8 (read by the shared reader, src/inbound/body.ts, the same that reads every
+// webhook), JSON / NDJSON everywhere, YAML only for a policy; the error statuses of README "HTTP API".
 import type { Context } from 'koa';
-import getRawBody from 'raw-body';
 import { isMap, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import type { z } from 'zod';
 import { ValidationFailed } from '../app/errors.ts';
-import { loneSurrogateProblems } from '../app/inputs.ts';
+import { loneSurrogateProblems, problemsOf } from '../app/inputs.ts';
+import { readText as readBodyText, TOO_LARGE } from '../inbound/body.ts';
+import { isRefusal } from '../inbound/refusal.ts';
 import { HttpError } from './errors.ts';
 
 /**
@@ -14,23 +17,21 @@ export const LIMITS = { default: 1 << 20, policy: 32 << 10, bulk: 64 << 20 } as 
 
 const YAML_ROUTES = 'PUT /api/v1/policy and POST /api/v1/tiering/simulate';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
+/** The body as UTF-8 text, at most `limit` bytes: 413 `too_large` over it, 400 `malformed` when unreadable or not UTF-8. */
 export async function readText(ctx: Context, limit: number): Promise<string> {
-  let raw: Buffer;
   try {
-    raw = await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined });
+    return await readBodyText(ctx, limit);
   } catch (err) {
-    const e = err as { type?: string; status?: number };
-    if (e.type === 'entity.too.large' || e.status === 413) throw new HttpError(413, 'too_large', `request body is larger than ${limit} bytes`);
-    throw new HttpError(400, 'malformed', `request body could not be read: ${(err as Error).message}`);
+    if (!isRefusal(err)) throw err;
+    throw new HttpError(err.status, err.code === TOO_LARGE ? TOO_LARGE : 'malformed', err.message);
   }
-  try {
-    // fatal: bytes that are not UTF-8 would otherwise be replaced by U+FFFD and stored changed
-    return utf8.decode(raw);
-  } catch {
-    throw new HttpError(400, 'malformed', 'request body is not valid UTF-8');
-  }
+}
+
+/** `input` as the schema's output, or 422 with every problem by path. */
+export function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new ValidationFailed(`invalid ${what}`, problemsOf(parsed.error));
+  return parsed.data;
 }
 
 function parseJson(text: string): unknown {

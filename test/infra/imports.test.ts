@@ -18,6 +18,7 @@ const LAYERS: [prefix: string, layer: Layer][] = [
   ['src/domain/', 'domain'],
   ['cards/', 'cards'],
   ['src/ports/', 'ports'],
+  ['src/inbound/', 'inbound'],
   ['src/app/', 'app'],
   ['src/adapters/', 'adapters'],
   ['src/platforms/', 'platforms'],
@@ -30,15 +31,17 @@ const LAYERS: [prefix: string, layer: Layer][] = [
   ['src/main.ts', 'composition'],
 ];
 
-type Layer = 'domain' | 'cards' | 'ports' | 'app' | 'adapters' | 'platforms' | 'config' | 'http' | 'jobs' | 'logger' | 'composition';
+type Layer = 'domain' | 'cards' | 'ports' | 'inbound' | 'app' | 'adapters' | 'platforms' | 'config' | 'http' | 'jobs' | 'logger' | 'composition';
 
 /**
  * Which layers each layer may import (its own always included). The order of docs/architecture.md:
- * domain → cards → ports → application → adapters, platforms → config → http, jobs → composition.
+ * domain → cards → ports → inbound → application → adapters, platforms → config → http, jobs → composition.
  *
  * - domain: the pure engine, nothing else.
  * - cards: cards and the domain's types; `import type` only (a card builder runs no domain code).
  * - ports: the interfaces; they speak in domain and card types.
+ * - inbound: the mechanism of every way in (src/inbound/): request bodies within a limit, the one refusal
+ *   shape, background work, the answer deadline. It knows no platform and no use case; platforms and http use it.
  * - app: the use cases, against the ports only.
  * - adapters, platforms: implementations of the ports. They do not import app: the application reaches them
  *   only through the ports (Store, Messenger), and they reach it only through ports (InboundSink), so a
@@ -56,14 +59,15 @@ const MAY_IMPORT: Record<Layer, Layer[]> = {
   domain: [],
   cards: ['domain'],
   ports: ['domain', 'cards', 'logger'],
+  inbound: ['ports', 'logger'],
   app: ['domain', 'cards', 'ports', 'logger'],
   adapters: ['domain', 'ports', 'logger'],
-  platforms: ['domain', 'cards', 'ports', 'logger'],
+  platforms: ['domain', 'cards', 'ports', 'inbound', 'logger'],
   config: ['domain', 'cards', 'ports', 'app', 'platforms', 'logger'],
-  http: ['domain', 'cards', 'ports', 'app', 'config', 'logger'],
+  http: ['domain', 'cards', 'ports', 'inbound', 'app', 'config', 'logger'],
   jobs: ['domain', 'cards', 'ports', 'app', 'config', 'logger'],
   logger: [],
-  composition: ['domain', 'cards', 'ports', 'app', 'config', 'adapters', 'platforms', 'http', 'jobs', 'logger'],
+  composition: ['domain', 'cards', 'ports', 'inbound', 'app', 'config', 'adapters', 'platforms', 'http', 'jobs', 'logger'],
 };
 
 /** Imports of another layer that must be type-only (importer layer → imported layer). */

@@ -2,6 +2,7 @@
 // behaviour worth knowing"; throttling and its error codes:
 // https://open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-dingtalk-server).
 // Data only; the shared Outbound (src/platforms/shared/outbound.ts) does the waiting, token refresh and failing.
+import type { InboundProfile } from '../../inbound/work.ts';
 import { isNetworkError, type Answer, type PlatformProfile, type RateLimit, type Verdict } from '../shared/outbound.ts';
 
 export interface DingtalkProfileOptions {
@@ -80,3 +81,10 @@ function describe(error: unknown): string {
 }
 
 export const dingtalkProfile = createDingtalkProfile();
+
+/**
+ * The way in, as data for the shared inbound mechanism (src/inbound/): HTTP callbacks (robot messages, events,
+ * card clicks) up to 1 MiB; a card callback is answered within 1.5 s of DingTalk's 2 s
+ * (https://open.dingtalk.com/document/development/event-callback-card), a later reply's card goes as an update.
+ */
+export const dingtalkInbound: InboundProfile = { name: 'dingtalk', maxBodyBytes: 1 << 20, answerWithinMs: 1500 };

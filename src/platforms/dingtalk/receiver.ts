@@ -14,20 +14,21 @@
 //   signatures do not cover the body).
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import getRawBody from 'raw-body';
 import { z } from 'zod';
 import { ACTION_KEYS, type Card } from '../../../cards/model.ts';
+import { Inbound, type InboundProfile } from '../../inbound/work.ts';
+import { webhook } from '../../inbound/webhook.ts';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '../../ports/messenger.ts';
-import { isVerificationError, VerificationError } from '../shared/errors.ts';
+import { VerificationError } from '../shared/errors.ts';
 import { headerValue, parseJsonObject, queryValue, type JsonObject } from '../shared/request-input.ts';
 import { parseWith } from '../shared/schema.ts';
 import { CARD_CALLBACK_HEADERS, verifyCardCallbackRequest } from './card-callback.ts';
 import type { DingtalkClient } from './client.ts';
 import { verifyDingtalkRobotRequest, type DingtalkCallbackCrypto } from './crypto.ts';
 import type { DingtalkMessenger } from './messenger.ts';
+import { dingtalkInbound } from './profile.ts';
 import { parseCommand, render, type DingtalkRobotMessage } from './render.ts';
 import type { RobotSignClaims } from './robot-signs.ts';
 import { parseCardCallback } from './stream-frame.ts';
@@ -214,21 +215,22 @@ export interface DingtalkInboundDeps {
   client: DingtalkClient;
   clock: Clock;
   log: Logger;
-  /** a card callback is answered within this long (DingTalk waits 2 s); a later reply's card goes by PUT */
+  /** overrides dingtalkInbound's deadline (tests); a later reply's card goes by PUT */
   replyBudgetMs?: number;
 }
 
 export class DingtalkInbound {
-  private readonly background = new Set<Promise<void>>();
-  private readonly budgetMs: number;
+  /** the profile, background work and deadline */
+  readonly inbound: Inbound;
 
   constructor(private readonly deps: DingtalkInboundDeps) {
-    this.budgetMs = deps.replyBudgetMs ?? 1500;
+    const profile: InboundProfile = deps.replyBudgetMs === undefined ? dingtalkInbound : { ...dingtalkInbound, answerWithinMs: deps.replyBudgetMs };
+    this.inbound = new Inbound(profile, deps.log);
   }
 
   /** A robot message (Stream `data` or HTTP robot body). Returns at once; the sink runs in the background. */
   robotMessage(data: JsonObject, deliveryId: string): void {
-    this.track(async () => {
+    this.inbound.later('robot message', async () => {
       const msg = parseRobotMessage(data);
       // setup aid (docs/platforms/dingtalk.md): who wrote, and the group's openConversationId
       this.deps.log.debug({ userId: msg.senderStaffId, conversationId: msg.conversationId, conversationType: msg.conversationType }, 'dingtalk: robot message');
@@ -254,20 +256,13 @@ export class DingtalkInbound {
       this.deps.log.warn({}, 'dingtalk: card callback without a known action key ignored');
       return null;
     }
-    const handled = this.deps.sink.handleAction(action);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.budgetMs);
-    });
-    const reply = await Promise.race([handled, late]).finally(() => clearTimeout(timer));
-    if (reply) return cardCallbackResponse(reply, (card) => this.cardParams(card));
-    this.track(async () => this.applyLate(action, await handled));
-    return null;
+    const reply = await this.inbound.answer<ActionReply | null>('card callback', this.deps.sink.handleAction(action), () => null, (late) => this.applyLate(action, late!));
+    return reply ? cardCallbackResponse(reply, (card) => this.cardParams(card)) : null;
   }
 
   /** Waits for background work (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  idle(): Promise<void> {
+    return this.inbound.idle();
   }
 
   private cardParams(card: Card): Record<string, string> | null {
@@ -299,25 +294,12 @@ export class DingtalkInbound {
       if (rendered.type === 'robot') await this.deps.client.replyInSession(url, sessionMessage(rendered));
     }
   }
-
-  private track(work: () => Promise<void>): void {
-    const p: Promise<void> = work()
-      .catch((err: unknown) => this.deps.log.error({ err: errorSummary(err) }, 'dingtalk: inbound event failed'))
-      .finally(() => this.background.delete(p));
-    this.background.add(p);
-  }
-}
-
-function errorSummary(err: unknown): { name?: string; message?: string } {
-  const e = err as Error | undefined;
-  return { name: e?.name, message: e?.message };
 }
 
 // ---------------------------------------------------------------------------------------------
 // HTTP callbacks: POST /webhooks/dingtalk
 
 export const DINGTALK_WEBHOOK_PATH = '/webhooks/dingtalk';
-const BODY_LIMIT = 1 << 20;
 
 export interface DingtalkRoutesDeps {
   inbound: DingtalkInbound;
@@ -335,31 +317,14 @@ export interface DingtalkRoutesDeps {
   log: Logger;
 }
 
-/** The raw body, or null when it is over the limit (413). */
-async function readBody(ctx: Context): Promise<string | null> {
-  try {
-    return await getRawBody(ctx.req, { limit: BODY_LIMIT, encoding: 'utf8' });
-  } catch (err) {
-    if ((err as { type?: string }).type === 'entity.too.large') return null;
-    throw new VerificationError('malformed_body', 'body could not be read');
-  }
-}
-
 const looksLikeRobotMessage = (b: JsonObject) => typeof b.conversationId === 'string' && typeof b.msgtype === 'string';
 
 export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
   const router = new Router();
-  router.post(DINGTALK_WEBHOOK_PATH, async (ctx) => {
-    const now = deps.clock.now();
-    try {
-      const raw = await readBody(ctx);
-      if (raw === null) {
-        ctx.req.resume(); // discard the rest, so the client reads our answer instead of a reset
-        ctx.set('connection', 'close');
-        ctx.status = 413;
-        ctx.body = { error: { code: 'too_large', message: `body over ${BODY_LIMIT} bytes` } };
-        return;
-      }
+  router.post(
+    DINGTALK_WEBHOOK_PATH,
+    webhook(deps.inbound.inbound.profile, deps.log, async (ctx, raw) => {
+      const now = deps.clock.now();
       const signed = queryValue(ctx.query, 'signature', 'msg_signature') !== undefined;
       if (!signed && headerValue(ctx.headers, CARD_CALLBACK_HEADERS.signature) !== undefined) {
         // a card click (callbackType HTTP, card-callback.ts): plain JSON, answered with the callback response
@@ -395,12 +360,7 @@ export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
         else deps.log.info({ eventType: delivery.eventType, eventId: delivery.eventId }, 'dingtalk: event not used by tierbot');
       }
       ctx.body = deps.crypto.successResponse({ nowMs: now });
-    } catch (err) {
-      if (!isVerificationError(err)) throw err;
-      deps.log.warn({ reason: err.reason, message: err.message }, 'dingtalk: callback refused');
-      ctx.status = err.status;
-      ctx.body = { error: { code: err.reason, message: err.message } };
-    }
-  });
+    }),
+  );
   return router;
 }

@@ -22,7 +22,7 @@ export function createFeishuPlatform({ sink, clock, log, timer }: PlatformDeps, 
   const messenger = new FeishuMessenger({ env, log: flog, timer });
   const inbound = new FeishuInbound(sink, flog);
   const routes = webhook ? feishuWebhookRouter({ env, clock, log: flog, inbound }) : undefined;
-  if (env.FEISHU_MODE !== 'ws') return { platform: 'feishu', messenger, routes };
+  if (env.FEISHU_MODE !== 'ws') return { platform: 'feishu', messenger, routes, stop: () => inbound.idle() };
 
   const connection = new FeishuLongConnection({ env, log: flog, inbound });
   return {
@@ -30,7 +30,10 @@ export function createFeishuPlatform({ sink, clock, log, timer }: PlatformDeps, 
     messenger,
     routes,
     start: () => connection.start(),
-    stop: () => connection.stop(),
+    stop: async () => {
+      await connection.stop();
+      await inbound.idle();
+    },
   };
 }
 

@@ -7,6 +7,7 @@
 // errors such as 230020 come back as HTTP 400), and returns the body for HTTP 200 even when `code != 0`, so
 // both shapes are read here.
 import * as lark from '@larksuiteoapi/node-sdk';
+import type { InboundProfile } from '../../inbound/work.ts';
 import { isNetworkError, type Answer, type PlatformProfile, type RateLimit, type Verdict } from '../shared/outbound.ts';
 
 /** tenant_access_token missing (99991661), invalid/expired (99991663), invalid app/tenant token (99991664/5). */
@@ -86,3 +87,11 @@ export const feishuProfile: PlatformProfile = {
   limits: FEISHU_RATE_LIMITS,
   classify: classifyFeishu,
 };
+
+/**
+ * The way in, as data for the shared inbound mechanism (src/inbound/). Encrypted events carry message text up to
+ * 150 KB (https://open.feishu.cn/document/server-docs/im-v1/message/create) plus base64 overhead: 1 MiB. A card
+ * callback must be answered within 3 s, connection included
+ * (https://open.feishu.cn/document/feishu-cards/card-callback-communication): we answer by 2.5 s.
+ */
+export const feishuInbound: InboundProfile = { name: 'feishu', maxBodyBytes: 1 << 20, answerWithinMs: 2500 };

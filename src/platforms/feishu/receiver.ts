@@ -2,29 +2,26 @@
 // (im.message.receive_v1) to the normalised InboundAction / InboundMessage, shared by the webhook route here
 // and the long connection (ws.ts), plus the webhook route itself.
 //
-// Webhook (POST /webhooks/feishu, events and card callbacks on one URL): raw body (size-limited) →
-// createFeishuVerifier (url_verification, signature/token, decryption, replay window) → our app id →
-// dispatch. Card callbacks are answered with `{toast}` (always an object, at least `{}`) inside Feishu's 3 s;
-// messages are acknowledged with `{}` at once and handed to the sink afterwards. The core dedupes by eventId.
+// Webhook (POST /webhooks/feishu, events and card callbacks on one URL), inside the shared webhook frame
+// (src/inbound/webhook.ts: body within the profile's limit, refusals): createFeishuVerifier (url_verification,
+// signature/token, decryption, replay window) → our app id → dispatch. Card callbacks are answered with
+// `{toast}` (always an object, at least `{}`) by the profile's deadline (feishuInbound); messages are
+// acknowledged with `{}` at once and handed to the sink afterwards. The core dedupes by eventId.
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import getRawBody from 'raw-body';
 import { z } from 'zod';
+import { Inbound, type InboundProfile } from '../../inbound/work.ts';
+import { webhook } from '../../inbound/webhook.ts';
 import type { FeishuConfig } from './config.ts';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '../../ports/messenger.ts';
 import { safeEqual } from '../shared/compare.ts';
 import { VerificationError } from '../shared/errors.ts';
+import { feishuInbound } from './profile.ts';
 import { render, type FeishuCard } from './render.ts';
 import { createFeishuVerifier } from './verify.ts';
 
 export const FEISHU_WEBHOOK_PATH = '/webhooks/feishu';
-/** Encrypted events carry message text up to 150 KB (the limit of https://open.feishu.cn/document/server-docs/im-v1/message/create)
- * plus base64 overhead. */
-export const MAX_BODY_BYTES = 1 << 20;
-/** Feishu allows 3 s end to end (connect included); the core answers within 2 s, this is the backstop. */
-export const CALLBACK_DEADLINE_MS = 2500;
 
 export const CARD_ACTION_EVENT = 'card.action.trigger';
 export const MESSAGE_EVENT = 'im.message.receive_v1';
@@ -129,12 +126,18 @@ export function callbackResponse(reply: ActionReply): FeishuCallbackResponse {
 
 /** The two inbound events, whatever the transport; both always answer an object. */
 export class FeishuInbound {
+  /** the profile, background work and deadline (`profile` overrides feishuInbound: tests shorten the deadline) */
+  readonly inbound: Inbound;
+
   constructor(
     private readonly sink: InboundSink,
     private readonly log: Logger,
-    private readonly deadlineMs = CALLBACK_DEADLINE_MS,
-  ) {}
+    profile: Partial<InboundProfile> = {},
+  ) {
+    this.inbound = new Inbound({ ...feishuInbound, ...profile }, log);
+  }
 
+  /** The sink's answer by the deadline; past it `{}` (no toast), and the handler finishes in the background. */
   async cardAction(eventId: string, event: unknown): Promise<FeishuCallbackResponse> {
     const action = toInboundAction(eventId, event);
     if (!action) {
@@ -145,27 +148,19 @@ export class FeishuInbound {
       this.log.error({ err, eventId }, 'feishu card action failed');
       return FAILED;
     });
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<FeishuCallbackResponse>((resolve) => {
-      timer = setTimeout(() => {
-        this.log.warn({ eventId }, 'feishu card action answered late; acknowledged without a toast');
-        resolve({});
-      }, this.deadlineMs);
-    });
-    try {
-      return await Promise.race([work, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.inbound.answer('card action', work, () => ({}));
   }
 
   /** Acknowledges at once; the sink gets the message afterwards. */
   message(eventId: string, event: unknown): Record<string, never> {
     const message = toInboundMessage(eventId, event);
-    if (message) {
-      this.sink.handleMessage(message).catch((err: unknown) => this.log.error({ err, eventId }, 'feishu message handling failed'));
-    }
+    if (message) this.inbound.later('message handling', () => this.sink.handleMessage(message));
     return {};
+  }
+
+  /** Waits for work still running after its answer (shutdown, tests). */
+  idle(): Promise<void> {
+    return this.inbound.idle();
   }
 
   /** Events we are not subscribed to (or no longer handle) are acknowledged so Feishu does not re-push them. */
@@ -184,52 +179,32 @@ export interface FeishuWebhookDeps {
   inbound: FeishuInbound;
 }
 
-async function readBody(ctx: Context): Promise<string> {
-  try {
-    return await getRawBody(ctx.req, { limit: MAX_BODY_BYTES, encoding: 'utf8', length: ctx.get('content-length') || undefined });
-  } catch (err) {
-    const e = err as { type?: string; status?: number };
-    if (e.type === 'entity.too.large' || e.status === 413) throw Object.assign(new Error('too large'), { status: 413, code: 'too_large' });
-    throw new VerificationError('malformed_request', 'body could not be read');
-  }
-}
-
 /** POST /webhooks/feishu: events and card callbacks (same URL for both in the developer console). */
 export function feishuWebhookRouter({ env, clock, log, inbound }: FeishuWebhookDeps): Router {
   const verify = createFeishuVerifier({ encryptKey: env.FEISHU_ENCRYPT_KEY, verificationToken: env.FEISHU_VERIFICATION_TOKEN });
   const appId = env.FEISHU_APP_ID!;
   const router = new Router();
 
-  router.post(FEISHU_WEBHOOK_PATH, async (ctx) => {
-    let inboundEvent: ReturnType<typeof verify>;
-    try {
-      const rawBody = await readBody(ctx);
-      inboundEvent = verify({ rawBody, headers: ctx.headers }, clock.now());
+  router.post(
+    FEISHU_WEBHOOK_PATH,
+    webhook(inbound.inbound.profile, log, async (ctx, rawBody) => {
+      const inboundEvent = verify({ rawBody, headers: ctx.headers }, clock.now());
       if (inboundEvent.kind === 'event') {
         // v2 envelopes name the app they are for; another app's event is authentic but not ours.
         const header = inboundEvent.body.header as { app_id?: unknown } | undefined;
         const forApp = typeof header?.app_id === 'string' ? header.app_id : undefined;
         if (forApp !== undefined && !safeEqual(forApp, appId)) throw new VerificationError('wrong_receiver', 'event for another app');
       }
-    } catch (err) {
-      const e = err as { status?: number; reason?: string; code?: string; message?: string };
-      if (!(err instanceof VerificationError) && e.status !== 413) throw err;
-      const code = e.reason ?? e.code ?? 'rejected';
-      log.warn({ code, reason: e.message }, 'feishu webhook refused');
-      ctx.status = e.status ?? 400;
-      ctx.body = { error: { code, message: e.message ?? code } };
-      return;
-    }
-
-    if (inboundEvent.kind === 'url_verification') {
-      ctx.body = { challenge: inboundEvent.challenge };
-      return;
-    }
-    if (inboundEvent.schema !== '2.0') {
-      ctx.body = {};
-      return;
-    }
-    ctx.body = await inbound.dispatch(inboundEvent.eventType, inboundEvent.eventId, inboundEvent.body.event);
-  });
+      if (inboundEvent.kind === 'url_verification') {
+        ctx.body = { challenge: inboundEvent.challenge };
+        return;
+      }
+      if (inboundEvent.schema !== '2.0') {
+        ctx.body = {};
+        return;
+      }
+      ctx.body = await inbound.dispatch(inboundEvent.eventType, inboundEvent.eventId, inboundEvent.body.event);
+    }),
+  );
   return router;
 }

@@ -1,5 +1,7 @@
-// Errors of the inbound verification layer. A receiver maps a VerificationError straight to its HTTP status
-// and changes nothing; a PlatformConfigError is thrown at construction so a half-configured platform fails fast.
+// Errors of the inbound verification layer. A VerificationError is a refusal (src/inbound/refusal.ts): the
+// shared webhook frame answers it with its status and the one refusal shape, and nothing changes; a
+// PlatformConfigError is thrown at construction so a half-configured platform fails fast.
+import { Refusal } from '../../inbound/refusal.ts';
 import type { Platform } from '../../ports/messenger.ts';
 
 /**
@@ -38,17 +40,17 @@ export const STATUS_BY_REASON = {
   wrong_receiver: 403,
 } as const satisfies Record<VerificationReason, VerificationStatus>;
 
-export class VerificationError extends Error {
-  override readonly name = 'VerificationError';
-  readonly status: VerificationStatus;
+export class VerificationError extends Refusal {
+  override name = 'VerificationError';
+  declare readonly status: VerificationStatus;
+  declare readonly code: VerificationReason;
 
-  /** `message` is for logs: it never contains secrets, tokens or plaintext. */
+  /** `message` is for logs and the answer: it never contains secrets, tokens or plaintext. */
   constructor(
     readonly reason: VerificationReason,
     message: string = reason,
   ) {
-    super(message);
-    this.status = STATUS_BY_REASON[reason];
+    super(STATUS_BY_REASON[reason], reason, message);
   }
 }
 

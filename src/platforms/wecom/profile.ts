@@ -2,6 +2,7 @@
 // WeCom"; official pages under https://developer.work.weixin.qq.com/document/path/: 90236 message/send, 90312
 // rate limits, 90313 global error codes, 91770 group robot). Data only; the mechanism (token cache, limiter,
 // refresh-once) is src/platforms/shared/outbound.ts.
+import type { InboundProfile } from '../../inbound/work.ts';
 import { isNetworkError, type Answer, type PlatformProfile, type RateLimit, type Verdict } from '../shared/outbound.ts';
 
 const MINUTE = 60_000;
@@ -141,3 +142,10 @@ export function wecomRobotProfile(options: WecomProfileOptions = {}): PlatformPr
     classify: (answer) => classifyWecom(answer, s),
   };
 }
+
+/**
+ * The way in, as data for the shared inbound mechanism (src/inbound/). Callback bodies are a few KiB (a 2048-byte
+ * text message, base64-encrypted, in an XML wrapper: 90238, 90240): 64 KiB. WeCom waits 5 s and then retries
+ * (90238); tierbot answers 200 with an empty body at once (0 ms) and gives its feedback through the API after.
+ */
+export const wecomInbound: InboundProfile = { name: 'wecom', maxBodyBytes: 64 * 1024, answerWithinMs: 0 };

@@ -1,8 +1,10 @@
 // The WeCom callback receiver (docs/architecture.md, "Inbound verification"; WeCom docs under
 // https://developer.work.weixin.qq.com/document/path/: 90238 receiving, 90240 events, 90968 crypto):
 //   GET  /webhooks/wecom  URL verification: signature → decrypt echostr → answer its plaintext.
-//   POST /webhooks/wecom  raw XML (size-limited) → signature, decrypt, corp id, replay window (crypto.ts)
-//                         → answer 200 with an empty body at once → hand the normalised event to the sink.
+//   POST /webhooks/wecom  raw XML (within wecomInbound's limit) → signature, decrypt, corp id, replay window
+//                         (crypto.ts) → answer 200 with an empty body at once → hand the normalised event to
+//                         the sink in the background.
+// Both run in the shared webhook frame (src/inbound/webhook.ts): body limit, 413 and the one refusal shape.
 //
 // Click feedback: WeCom cards have no toast. We never answer with a passive reply (it would have to be built
 // inside the 5 s and only greys the clicker's button); instead, after answering, the sink's ActionReply is
@@ -10,20 +12,18 @@
 // a warning/error `toast` → a short text message to the clicker. Success/info toasts are dropped: the card
 // update the core sends is the feedback.
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import getRawBody from 'raw-body';
+import { Inbound } from '../../inbound/work.ts';
+import { refusing, webhook } from '../../inbound/webhook.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '../../ports/messenger.ts';
 import type { Logger } from '../../logger.ts';
-import { isVerificationError } from '../shared/errors.ts';
 import type { WecomCallbackCrypto, WecomInbound } from './crypto.ts';
 import type { WecomMessenger } from './messenger.ts';
+import { wecomInbound } from './profile.ts';
 import { decodeKey, KEEP_PREFIX, NO_CHOICE, selectionKey } from './render.ts';
 import { xmlText, type WecomXmlNode, type WecomXmlValue } from './xml.ts';
 
 export const WECOM_WEBHOOK_PATH = '/webhooks/wecom';
-/** Callback bodies are a few KiB (a 2048-byte text message, base64-encrypted, in an XML wrapper). */
-export const MAX_CALLBACK_BYTES = 64 * 1024;
 
 const CARD_EVENTS = new Set(['template_card_event', 'template_card_menu_event']);
 
@@ -127,16 +127,9 @@ export interface WecomReceiver {
   idle(): Promise<void>;
 }
 
-function refuse(ctx: Context, err: unknown, log: Logger): void {
-  if (!isVerificationError(err)) throw err;
-  log.warn({ reason: err.reason, status: err.status }, `wecom callback refused: ${err.message}`);
-  ctx.status = err.status;
-  ctx.body = err.reason;
-}
-
 export function createWecomReceiver(deps: WecomReceiverDeps): WecomReceiver {
   const { crypto, sink, messenger, clock, log } = deps;
-  const inFlight = new Set<Promise<void>>();
+  const inbound = new Inbound(wecomInbound, log);
 
   async function carryOut(action: InboundAction, reply: ActionReply): Promise<void> {
     const to = { platform: 'wecom' as const, kind: 'user' as const, id: action.actor.platformUserId };
@@ -145,63 +138,41 @@ export function createWecomReceiver(deps: WecomReceiverDeps): WecomReceiver {
     if (toast && (toast.kind === 'warning' || toast.kind === 'error')) await messenger.notify(to.id, toast.text);
   }
 
-  function handOff(event: InboundAction | InboundMessage): void {
-    const work = (async () => {
-      if (event.type === 'message') return sink.handleMessage(event);
-      const taskId = event.message?.meta?.taskId;
-      const code = event.message?.meta?.responseCode;
-      if (taskId && code) messenger.rememberClick(taskId, code);
-      await carryOut(event, await sink.handleAction(event));
-    })()
-      .catch((err) => log.error({ err, eventId: event.eventId }, 'wecom callback handling failed'))
-      .finally(() => inFlight.delete(work));
-    inFlight.add(work);
+  /** The event's work, after the answer (wecomInbound answers at once: the whole handler runs after). */
+  async function handle(event: InboundAction | InboundMessage): Promise<void> {
+    if (event.type === 'message') return sink.handleMessage(event);
+    const taskId = event.message?.meta?.taskId;
+    const code = event.message?.meta?.responseCode;
+    if (taskId && code) messenger.rememberClick(taskId, code);
+    await carryOut(event, await sink.handleAction(event));
   }
 
   const router = new Router();
 
-  router.get(WECOM_WEBHOOK_PATH, (ctx) => {
-    try {
+  router.get(
+    WECOM_WEBHOOK_PATH,
+    refusing(wecomInbound, log, (ctx) => {
       const plaintext = crypto.verifyUrl(ctx.query);
       ctx.type = 'text/plain';
       ctx.body = plaintext; // exactly the plaintext: no quotes, no newline
-    } catch (err) {
-      refuse(ctx, err, log);
-    }
-  });
+    }),
+  );
 
-  router.post(WECOM_WEBHOOK_PATH, async (ctx) => {
-    let raw: string;
-    try {
-      raw = await getRawBody(ctx.req, { limit: MAX_CALLBACK_BYTES, encoding: 'utf8', length: ctx.get('content-length') || undefined });
-    } catch (err) {
-      const tooLarge = (err as { type?: string }).type === 'entity.too.large';
-      ctx.status = tooLarge ? 413 : 400;
-      ctx.body = tooLarge ? 'too_large' : 'malformed_request';
-      return;
-    }
-    let inbound: WecomInbound;
-    try {
-      inbound = crypto.openEvent(ctx.query, raw, clock.now());
-    } catch (err) {
-      refuse(ctx, err, log);
-      return;
-    }
-    // Answer first (WeCom waits 5 s, then retries); everything else happens after.
-    ctx.status = 200;
-    ctx.body = '';
-    if (inbound.agentId && inbound.agentId !== deps.agentId) {
-      log.warn({ agentId: inbound.agentId }, 'wecom callback for another app ignored');
-      return;
-    }
-    const event = toInboundEvent(inbound, clock.now());
-    if (event) handOff(event);
-  });
+  router.post(
+    WECOM_WEBHOOK_PATH,
+    webhook(wecomInbound, log, (ctx, raw) => {
+      const delivery: WecomInbound = crypto.openEvent(ctx.query, raw, clock.now());
+      // Answer first (WeCom waits 5 s, then retries); everything else happens after.
+      ctx.status = 200;
+      ctx.body = '';
+      if (delivery.agentId && delivery.agentId !== deps.agentId) {
+        log.warn({ agentId: delivery.agentId }, 'wecom callback for another app ignored');
+        return;
+      }
+      const event = toInboundEvent(delivery, clock.now());
+      if (event) inbound.later('callback handling', () => handle(event));
+    }),
+  );
 
-  return {
-    router,
-    async idle() {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-    },
-  };
+  return { router, idle: () => inbound.idle() };
 }
