@@ -1,20 +1,23 @@
-// Composition of the chat side: bot core, outbox, messengers (console + configured platforms),
-// workflows (scoring, alerts, digests, commands). No business logic here.
+// Composition of the chat side: bot core, outbox, platforms (the built-in console and the configured ones from
+// the registry, each created from its descriptor), workflows (scoring, alerts, digests, commands). No business
+// logic here.
 import { platformConfig, type AppEnv } from './config/env.ts';
 import type { Schedule } from './config/files.ts';
 import { AuditLog } from './app/audit.ts';
 import { Bot } from './app/bot.ts';
+import { unknownCommandNotice, unknownUserNotice } from './app/texts.ts';
+import { Background } from './inbound/work.ts';
 import { Notifier } from './app/notifier.ts';
 import { Outbox, type OutboxOptions } from './app/outbox.ts';
 import type { PolicyService } from './app/policy-service.ts';
 import { Reevaluator } from './app/reevaluate.ts';
 import { Alerts } from './app/workflows/alerts.ts';
-import { Commands, noticeCard } from './app/workflows/commands.ts';
+import { Commands } from './app/workflows/commands.ts';
 import type { WorkflowDeps } from './app/workflows/context.ts';
 import { Digests } from './app/workflows/digest.ts';
 import { Scoring } from './app/workflows/scoring.ts';
 import type { Logger } from './logger.ts';
-import { ConsoleMessenger } from './platforms/console/messenger.ts';
+import { consolePlatform, type ConsolePlatformModule } from './platforms/console/index.ts';
 import { platforms as registered } from './platforms/registry.ts';
 import type { Timer } from './ports/delivery.ts';
 import type { Clock } from './ports/clock.ts';
@@ -43,7 +46,8 @@ export class Chat {
   readonly outbox: Outbox;
   readonly notifier: Notifier;
   readonly audit: AuditLog;
-  readonly consoleMessenger: ConsoleMessenger;
+  /** the built-in console: its messenger and its act-as routes (mounted by src/service.ts) */
+  readonly console: ConsolePlatformModule;
   readonly scoring: Scoring;
   readonly alerts: Alerts;
   readonly digests: Digests;
@@ -54,27 +58,26 @@ export class Chat {
     const { env, store, clock, log, policies } = o;
     const docs = store.docs;
     const descriptors: readonly AnyPlatformDescriptor[] = o.platforms ?? registered;
+    const consoleUrl = `${env.PUBLIC_BASE_URL}/console`;
     this.bot = new Bot({
       store,
       docs,
       clock,
       log,
-      platforms: descriptors,
+      platforms: [...descriptors, consolePlatform],
+      background: new Background((err, what) => log.error({ err }, `bot: ${what} failed`)),
       onUnknownUser: async (event) => {
-        const card = noticeCard('zh-CN', '未识别的用户 / Unknown user', ['抱歉，您还不在 tierbot 的组织名单中，请联系管理员添加。', 'Sorry, you are not in the tierbot org yet. Please ask an admin to add you.'], `${env.PUBLIC_BASE_URL}/console`, 'warning');
-        await this.notifier.reply({ platform: event.platform, kind: 'user', id: event.actor.platformUserId }, card, { kind: 'unknown_user', subject: event.actor.platformUserId, period: new Date(clock.now()).toISOString().slice(0, 10) });
+        await this.notifier.reply({ platform: event.platform, kind: 'user', id: event.actor.platformUserId }, unknownUserNotice(consoleUrl), { kind: 'unknown_user', subject: event.actor.platformUserId, period: new Date(clock.now()).toISOString().slice(0, 10) });
       },
       onUnknownCommand: async (ctx) => {
-        const en = ctx.locale === 'en';
-        const card = noticeCard(ctx.locale, en ? 'Unknown command' : '未识别的指令', [en ? ['Send ', { strong: 'help' }, ' for the list of commands.'] : ['发送 ', { strong: '帮助' }, ' 查看可用指令。']], `${env.PUBLIC_BASE_URL}/console`);
-        await this.notifier.reply({ platform: ctx.event.platform, kind: 'user', id: ctx.event.actor.platformUserId }, card, { kind: 'reply', subject: ctx.event.eventId, period: 'unknown' });
+        await this.notifier.reply({ platform: ctx.event.platform, kind: 'user', id: ctx.event.actor.platformUserId }, unknownCommandNotice(ctx.locale, consoleUrl), { kind: 'reply', subject: ctx.event.eventId, period: 'unknown' });
       },
     });
-    this.consoleMessenger = new ConsoleMessenger(docs, clock);
+    this.console = consolePlatform.create({ sink: this.bot, docs, clock, settle: () => this.settle() });
     const deps = { sink: this.bot, clock, log, docs, timer: o.timer };
     const configured = descriptors.filter((d) => (env.platforms as readonly string[]).includes(d.name));
     this.platforms = configured.map((d) => d.create(deps, platformConfig(env, d)));
-    const messengers = new Map<Platform, Messenger>([['console', this.consoleMessenger]]);
+    const messengers = new Map<Platform, Messenger>([['console', this.console.messenger]]);
     for (const p of this.platforms) messengers.set(p.platform, p.messenger);
     for (const m of o.messengers ?? []) messengers.set(m.platform, m);
     this.outbox = new Outbox(docs, messengers, clock, o.outbox, log);

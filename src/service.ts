@@ -13,6 +13,7 @@ import { HEARTBEAT_MS, Instances } from './app/instances.ts';
 import { apiRouter } from './http/api.ts';
 import { workflowRouter } from './http/workflow-api.ts';
 import { AdminRouter } from './http/auth.ts';
+import { readDocument, validate } from './http/body.ts';
 import { consoleRouter } from './http/console.ts';
 import { errorSink } from './http/errors.ts';
 import { createMetrics, metricsAccess } from './http/metrics.ts';
@@ -155,6 +156,10 @@ function buildApp(s: Services, chat: Chat): Koa {
   for (const p of chat.platforms) if (p.routes) mount(app, p.routes);
   mount(app, apiRouter(s));
   mount(app, workflowRouter(s, chat));
+  // the console platform's receiver: its act-as routes under /api/v1, behind the admin token
+  const consoleApi = new AdminRouter(s.env.ADMIN_TOKEN);
+  chat.console.mount(consoleApi, { document: readDocument, validate });
+  mount(app, consoleApi);
   return app;
 }
 

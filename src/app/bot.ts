@@ -1,6 +1,8 @@
 // The chat core: one normalised inbound event in, handlers registered by action key or command.
-// Cross-cutting steps (dedupe, identity, reference lookup, deadline, error → toast) live here once,
-// so handlers cannot forget them. Handlers never write the platform response themselves.
+// Cross-cutting steps (dedupe, identity, reference lookup, error → toast, work after the answer) live here once,
+// so handlers cannot forget them. Handlers never write the platform response themselves. How long a platform
+// waits for the answer is the platform's (its inbound profile): the receivers answer at that deadline, the bot
+// runs no timer of its own.
 import { randomBytes } from 'node:crypto';
 import type { Doc, DocStore } from '../ports/doc-store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -51,21 +53,26 @@ export interface BotDeps {
   docs: DocStore;
   clock: Clock;
   log: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void };
-  /** the platforms' identities (the registry's descriptors); the console's are built in */
+  /** the platforms' identities: the registry's descriptors and the console's */
   platforms: Identities;
-  /** answer a callback within this long, whatever the handler is doing (Feishu's deadline is 3 s) */
-  deadlineMs?: number;
+  /** where work after an answer runs (the shared tracker of src/inbound/work.ts); shutdown waits for it */
+  background: BackgroundWork;
   /** told when a message comes from someone who is not in the org */
   onUnknownUser?: (event: InboundMessage) => Promise<void>;
   onUnknownCommand?: (ctx: CommandContext) => Promise<void>;
 }
 
+/** Work that runs after an answer went out: failures are logged, `idle()` waits for all of it. */
+export interface BackgroundWork {
+  run(what: string, work: () => Promise<void>): void;
+  idle(): Promise<void>;
+}
+
 /** How each platform maps its user ids to org users (its descriptor's `identify`). */
 export type Identities = readonly Pick<PlatformDescriptor, 'name' | 'identify'>[];
 
-/** The org user behind a platform user: console ids are org user ids; the other platforms identify their own. */
+/** The org user behind a platform user: each platform identifies its own (console ids are org user ids). */
 export function findUser(org: Org, platforms: Identities, platform: Platform, platformUserId: string): OrgUser | undefined {
-  if (platform === 'console') return org.users.find((u) => u.id === platformUserId);
   return platforms.find((p) => p.name === platform)?.identify(org, platformUserId);
 }
 
@@ -74,7 +81,6 @@ export const localeOf = (user?: OrgUser): Locale => user?.locale ?? 'zh-CN';
 export class Bot implements InboundSink {
   private readonly actions = new Map<string, ActionHandler>();
   private readonly commands = new Map<string, CommandHandler>();
-  private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly deps: BotDeps) {}
 
@@ -100,16 +106,9 @@ export class Bot implements InboundSink {
     return this.deps.docs.insert(SEEN, { _id: `${platform}:${eventId}`, at: this.deps.clock.now() });
   }
 
-  private run(work: () => Promise<void>): void {
-    const p = work()
-      .catch((err) => this.deps.log.error({ err }, 'background work failed'))
-      .finally(() => this.background.delete(p));
-    this.background.add(p);
-  }
-
   /** Waits for work scheduled with `later` (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  idle(): Promise<void> {
+    return this.deps.background.idle();
   }
 
   async handleAction(event: InboundAction): Promise<ActionReply> {
@@ -127,22 +126,16 @@ export class Bot implements InboundSink {
 
     const deferred: (() => Promise<void>)[] = [];
     const ctx: ActionContext = { event, user, org, ref, locale, later: (w) => deferred.push(w) };
-    const work = handler(ctx).then(
-      (reply) => reply ?? {},
+    const reply = await handler(ctx).then(
+      (r) => r ?? {},
       (err: unknown) => this.errorReply(err, locale),
     );
-    const deadline = this.deps.deadlineMs ?? 1500; // inside every platform's deadline (DingTalk 2 s, Feishu 3 s, WeCom 5 s)
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<ActionReply>((resolve) => {
-      timer = setTimeout(() => resolve({ toast: { kind: 'info', text: t(locale, 'processing') } }), deadline);
-    });
-    const reply = await Promise.race([work, late]);
-    clearTimeout(timer);
     // the answer is decided; deferred work runs after the handler has finished, never before it
-    this.run(async () => {
-      await work;
-      for (const w of deferred) await w();
-    });
+    if (deferred.length > 0) {
+      this.deps.background.run('action follow-up', async () => {
+        for (const w of deferred) await w();
+      });
+    }
     return reply;
   }
 
@@ -151,7 +144,7 @@ export class Bot implements InboundSink {
     const org = (await this.deps.store.getOrg()) ?? { users: [], teams: [] };
     const user = findUser(org, this.deps.platforms, event.platform, event.actor.platformUserId);
     if (!user) {
-      if (this.deps.onUnknownUser) this.run(() => this.deps.onUnknownUser!(event));
+      if (this.deps.onUnknownUser) this.deps.background.run('unknown-user answer', () => this.deps.onUnknownUser!(event));
       return;
     }
     const text = event.text.replace(/@\S+\s*/g, '').trim();
@@ -159,7 +152,7 @@ export class Bot implements InboundSink {
     const handler = this.commands.get(word.toLowerCase());
     const deferred: (() => Promise<void>)[] = [];
     const ctx: CommandContext = { event, user, org, args: rest.join(' '), locale: localeOf(user), later: (w) => deferred.push(w) };
-    this.run(async () => {
+    this.deps.background.run('command', async () => {
       if (handler) await handler(ctx);
       else await this.deps.onUnknownCommand?.(ctx);
       for (const w of deferred) await w();

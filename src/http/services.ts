@@ -10,7 +10,6 @@ import type { Scoring } from '../app/workflows/scoring.ts';
 import type { AppEnv } from '../config/env.ts';
 import type { ConfigFiles } from '../config/files.ts';
 import type { Logger } from '../logger.ts';
-import type { ConsoleMessenger } from '../platforms/console/messenger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 import type { AppMetrics } from './metrics.ts';
@@ -32,7 +31,6 @@ export interface ChatServices {
   readonly bot: Bot;
   readonly outbox: Outbox;
   readonly audit: AuditLog;
-  readonly consoleMessenger: ConsoleMessenger;
   readonly scoring: Scoring;
   readonly digests: Digests;
   /** waits for handlers' background work and delivers what it queued */

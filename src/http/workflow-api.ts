@@ -1,22 +1,13 @@
-// API routes of the chat workflows: scores, digests, outbox, audit, and the console's act-as endpoints
-// (the console is the embedded messenger: clicks there go through the same Bot handlers).
-import { randomUUID } from 'node:crypto';
+// API routes of the chat workflows: scores, digests, outbox, audit. (The console's act-as endpoints are the
+// console platform's receiver: src/platforms/console/routes.ts, mounted on the admin router by src/service.ts.)
 import { z } from 'zod';
 import type { Card } from '../../cards/model.ts';
-import { render as renderConsole } from '../platforms/console/render.ts';
 import { NotFound, ValidationFailed } from '../app/errors.ts';
-import { problemsOf } from '../app/inputs.ts';
 import { userById } from '../app/workflows/context.ts';
 import { publicRecipient } from '../app/outbox.ts';
 import type { ChatServices, Services } from './services.ts';
 import { AdminRouter } from './auth.ts';
-import { readDocument } from './body.ts';
-
-function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new ValidationFailed(`invalid ${what}`, problemsOf(parsed.error));
-  return parsed.data;
-}
+import { readDocument, validate } from './body.ts';
 
 const scoreBody = z.strictObject({
   customerId: z.string().min(1),
@@ -26,17 +17,6 @@ const scoreBody = z.strictObject({
 });
 const decisionBody = z.strictObject({ decidedBy: z.string().min(1), outcome: z.enum(['approved', 'rejected']), reason: z.string().max(500).optional() });
 const digestBody = z.strictObject({ teamId: z.string().min(1).optional() }).default({});
-const actAs = z.string().min(1);
-const consoleAction = z.strictObject({
-  as: actAs,
-  action: z.string().min(1),
-  ref: z.string().min(1),
-  option: z.string().optional(),
-  values: z.record(z.string(), z.string()).default({}),
-  messageId: z.string().optional(),
-});
-const consoleCommand = z.strictObject({ as: actAs, text: z.string().min(1).max(500) });
-
 export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
   const r = new AdminRouter(s.env.ADMIN_TOKEN);
 
@@ -87,33 +67,5 @@ export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
     ctx.body = { items: await chat.audit.list({ customerId: q.customerId, actor: q.actor }, q.limit) };
   });
 
-  // --- the console messenger: act as any org user or team chat
-  r.get('/console/inbox', async (ctx) => {
-    const q = validate(z.object({ as: actAs, limit: z.coerce.number().int().min(1).max(200).default(30) }), ctx.query, 'query');
-    const cards = await chat.consoleMessenger.inbox(q.as, q.limit);
-    ctx.body = { items: cards.map((c) => ({ id: c._id, createdAt: c.createdAt, updatedAt: c.updatedAt, card: renderConsole(c.card) })) };
-  });
-  r.post('/console/action', async (ctx) => {
-    const body = validate(consoleAction, await readDocument(ctx), 'body');
-    const reply = await chat.bot.handleAction({
-      type: 'action',
-      platform: 'console',
-      eventId: randomUUID(),
-      actor: { platform: 'console', platformUserId: body.as },
-      action: body.action,
-      ref: body.ref,
-      option: body.option,
-      values: body.values,
-      message: body.messageId ? { platform: 'console', messageId: body.messageId } : undefined,
-    });
-    await chat.settle();
-    ctx.body = reply;
-  });
-  r.post('/console/command', async (ctx) => {
-    const body = validate(consoleCommand, await readDocument(ctx), 'body');
-    await chat.bot.handleMessage({ type: 'message', platform: 'console', eventId: randomUUID(), actor: { platform: 'console', platformUserId: body.as }, text: body.text, chat: { id: body.as, kind: 'p2p' } });
-    await chat.settle();
-    ctx.body = { ok: true };
-  });
   return r;
 }

@@ -9,6 +9,7 @@ import { MemoryDocStore } from '../../../src/adapters/memory/doc-store.ts';
 import { MemoryStore } from '../../../src/adapters/memory/memory-store.ts';
 import { Bot } from '../../../src/app/bot.ts';
 import { loadEnv } from '../../../src/config/env.ts';
+import { Background } from '../../../src/inbound/work.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { createDingtalkCallbackCrypto, dingtalkRobotSign, ROBOT_SIGN_WINDOW_MS } from '../../../src/platforms/dingtalk/crypto.ts';
 import { cardCallbackRoute, cardCallbackSignature } from '../../../src/platforms/dingtalk/card-callback.ts';
@@ -274,7 +275,7 @@ describe('DingTalk HTTP callbacks: event subscription binds the body and dedupes
   it('the same delivery twice is answered both times and handled once by the core (event id)', async () => {
     const store = new MemoryStore();
     await store.putOrg({ users: [{ id: 'u-zhang', name: '张三', role: 'rep', dingtalk: { userId: 'rep01' } }], teams: [] });
-    const bot = new Bot({ store, docs: store.docs, clock: systemClock, log: createLogger('silent'), platforms });
+    const bot = new Bot({ store, docs: store.docs, clock: systemClock, log: createLogger('silent'), platforms, background: new Background(() => undefined) });
     const handled: string[] = [];
     bot.command(['help'], async (ctx) => void handled.push(ctx.event.eventId));
     const withBot = await startInstance(bot, store.docs);

@@ -1,0 +1,69 @@
+// The console's receiver: its act-as endpoints under the admin API (GET /api/v1/console/inbox, POST
+// /api/v1/console/action, POST /api/v1/console/command). A click or a command there becomes the same
+// normalised InboundAction / InboundMessage the chat platforms hand the sink; the answer waits for the
+// handler's work and its cards, so the console shows the result at once.
+import { randomUUID } from 'node:crypto';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { InboundSink } from '../../ports/messenger.ts';
+import type { ConsoleMessenger } from './messenger.ts';
+import { render } from './render.ts';
+
+/** How the admin API reads and validates a body (its limits and error answers), lent to the console's routes. */
+export interface ConsoleHttp {
+  /** a JSON document (src/http/body.ts readDocument) */
+  document(ctx: Context): Promise<unknown>;
+  /** the input as the schema's output, or the API's 422 with every problem */
+  validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S>;
+}
+
+export interface ConsoleRoutesDeps {
+  sink: InboundSink;
+  messenger: ConsoleMessenger;
+  /** waits for the handlers' background work and delivers what it queued */
+  settle(): Promise<void>;
+}
+
+const actAs = z.string().min(1);
+const inboxQuery = z.object({ as: actAs, limit: z.coerce.number().int().min(1).max(200).default(30) });
+const consoleAction = z.strictObject({
+  as: actAs,
+  action: z.string().min(1),
+  ref: z.string().min(1),
+  option: z.string().optional(),
+  values: z.record(z.string(), z.string()).default({}),
+  messageId: z.string().optional(),
+});
+const consoleCommand = z.strictObject({ as: actAs, text: z.string().min(1).max(500) });
+
+/** Registers the console's routes on `router` (the admin router, prefix /api/v1: the bearer check is its). */
+export function registerConsoleRoutes(router: Router, http: ConsoleHttp, { sink, messenger, settle }: ConsoleRoutesDeps): void {
+  router.get('/console/inbox', async (ctx) => {
+    const q = http.validate(inboxQuery, ctx.query, 'query');
+    const cards = await messenger.inbox(q.as, q.limit);
+    ctx.body = { items: cards.map((c) => ({ id: c._id, createdAt: c.createdAt, updatedAt: c.updatedAt, card: render(c.card) })) };
+  });
+  router.post('/console/action', async (ctx) => {
+    const body = http.validate(consoleAction, await http.document(ctx), 'body');
+    const reply = await sink.handleAction({
+      type: 'action',
+      platform: 'console',
+      eventId: randomUUID(),
+      actor: { platform: 'console', platformUserId: body.as },
+      action: body.action,
+      ref: body.ref,
+      option: body.option,
+      values: body.values,
+      message: body.messageId ? { platform: 'console', messageId: body.messageId } : undefined,
+    });
+    await settle();
+    ctx.body = reply;
+  });
+  router.post('/console/command', async (ctx) => {
+    const body = http.validate(consoleCommand, await http.document(ctx), 'body');
+    await sink.handleMessage({ type: 'message', platform: 'console', eventId: randomUUID(), actor: { platform: 'console', platformUserId: body.as }, text: body.text, chat: { id: body.as, kind: 'p2p' } });
+    await settle();
+    ctx.body = { ok: true };
+  });
+}
