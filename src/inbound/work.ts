@@ -73,7 +73,7 @@ export class Inbound {
   /**
    * The answer to a callback: `work`'s, if it comes within the platform's deadline; otherwise `late()` at the
    * deadline, while `work` goes on in the background and its value is handed to `afterLate` (e.g. to update the
-   * card in place).
+   * card in place). A deadline of 0 answers `late()` at once, and all of `work` runs after.
    */
   async answer<T>(what: string, work: Promise<T>, late: () => T, afterLate?: (value: T) => Promise<void>): Promise<T> {
     // a rejection after the deadline is handled in the background, never unhandled
@@ -81,12 +81,14 @@ export class Inbound {
       (value) => ({ ok: true, value }),
       (err: unknown) => ({ ok: false, err }),
     );
-    const first = await within<Outcome<T> | null>(settled, this.profile.answerWithinMs, () => null);
-    if (first.onTime && first.value) {
-      if (first.value.ok) return first.value.value;
-      throw first.value.err;
+    if (this.profile.answerWithinMs > 0) {
+      const first = await within<Outcome<T> | null>(settled, this.profile.answerWithinMs, () => null);
+      if (first.onTime && first.value) {
+        if (first.value.ok) return first.value.value;
+        throw first.value.err;
+      }
+      this.log.warn({ platform: this.profile.name, deadlineMs: this.profile.answerWithinMs }, `${this.profile.name}: ${what} answered at the deadline, finishing in the background`);
     }
-    this.log.warn({ platform: this.profile.name, deadlineMs: this.profile.answerWithinMs }, `${this.profile.name}: ${what} answered at the deadline, finishing in the background`);
     this.later(what, async () => {
       const outcome = await settled;
       if (!outcome.ok) throw outcome.err;

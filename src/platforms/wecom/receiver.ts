@@ -160,9 +160,10 @@ export function createWecomReceiver(deps: WecomReceiverDeps): WecomReceiver {
 
   router.post(
     WECOM_WEBHOOK_PATH,
-    webhook(wecomInbound, log, (ctx, raw) => {
+    webhook(wecomInbound, log, async (ctx, raw) => {
       const delivery: WecomInbound = crypto.openEvent(ctx.query, raw, clock.now());
-      // Answer first (WeCom waits 5 s, then retries); everything else happens after.
+      // The answer is always 200 with an empty body, by wecomInbound's deadline (at once: WeCom waits 5 s, then
+      // retries); the handler's work and its feedback happen after.
       ctx.status = 200;
       ctx.body = '';
       if (delivery.agentId && delivery.agentId !== deps.agentId) {
@@ -170,7 +171,7 @@ export function createWecomReceiver(deps: WecomReceiverDeps): WecomReceiver {
         return;
       }
       const event = toInboundEvent(delivery, clock.now());
-      if (event) inbound.later('callback handling', () => handle(event));
+      if (event) await inbound.answer('callback handling', handle(event), () => undefined);
     }),
   );
 

@@ -113,6 +113,18 @@ describe('the pieces', () => {
 
     await expect(inbound.answer('click', Promise.reject(new Error('handler failed')), () => 'late')).rejects.toThrow('handler failed');
   });
+
+  it('Inbound.answer with a deadline of 0 (WeCom): the late answer at once, all of the work after, no warning', async () => {
+    const warnings: string[] = [];
+    const log = { warn: (_o: object, m: string) => void warnings.push(m), error: () => undefined } as unknown as Logger;
+    const inbound = new Inbound({ name: 'test', maxBodyBytes: 10, answerWithinMs: 0 }, log);
+    const handedOn: string[] = [];
+    expect(await inbound.answer('callback', sleep(50).then(() => 'done'), () => 'ack', async (v) => void handedOn.push(v))).toBe('ack');
+    expect(handedOn).toEqual([]);
+    await inbound.idle();
+    expect(handedOn).toEqual(['done']);
+    expect(warnings).toEqual([]);
+  });
 });
 
 describe('each platform route: one body limit from its profile, one 413, one refusal shape', () => {
