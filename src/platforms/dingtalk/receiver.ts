@@ -220,12 +220,14 @@ export interface DingtalkInboundDeps {
 }
 
 export class DingtalkInbound {
-  /** the profile, background work and deadline */
-  readonly inbound: Inbound;
+  /** dingtalkInbound, with the deadline overridden by `replyBudgetMs` when given */
+  readonly profile: InboundProfile;
+  /** the shared mechanism: background work and the deadline */
+  private readonly inbound: Inbound;
 
   constructor(private readonly deps: DingtalkInboundDeps) {
-    const profile: InboundProfile = deps.replyBudgetMs === undefined ? dingtalkInbound : { ...dingtalkInbound, answerWithinMs: deps.replyBudgetMs };
-    this.inbound = new Inbound(profile, deps.log);
+    this.profile = deps.replyBudgetMs === undefined ? dingtalkInbound : { ...dingtalkInbound, answerWithinMs: deps.replyBudgetMs };
+    this.inbound = new Inbound(this.profile, deps.log);
   }
 
   /** A robot message (Stream `data` or HTTP robot body). Returns at once; the sink runs in the background. */
@@ -256,7 +258,10 @@ export class DingtalkInbound {
       this.deps.log.warn({}, 'dingtalk: card callback without a known action key ignored');
       return null;
     }
-    const reply = await this.inbound.answer<ActionReply | null>('card callback', this.deps.sink.handleAction(action), () => null, (late) => this.applyLate(action, late!));
+    // the late answer is null (a plain ACK); the handler's own answer is never null
+    const reply = await this.inbound.answer<ActionReply | null>('card callback', this.deps.sink.handleAction(action), () => null, async (late) => {
+      if (late) await this.applyLate(action, late);
+    });
     return reply ? cardCallbackResponse(reply, (card) => this.cardParams(card)) : null;
   }
 
@@ -323,7 +328,7 @@ export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
   const router = new Router();
   router.post(
     DINGTALK_WEBHOOK_PATH,
-    webhook(deps.inbound.inbound.profile, deps.log, async (ctx, raw) => {
+    webhook(deps.inbound.profile, deps.log, async (ctx, raw) => {
       const now = deps.clock.now();
       const signed = queryValue(ctx.query, 'signature', 'msg_signature') !== undefined;
       if (!signed && headerValue(ctx.headers, CARD_CALLBACK_HEADERS.signature) !== undefined) {

@@ -126,15 +126,18 @@ export function callbackResponse(reply: ActionReply): FeishuCallbackResponse {
 
 /** The two inbound events, whatever the transport; both always answer an object. */
 export class FeishuInbound {
-  /** the profile, background work and deadline (`profile` overrides feishuInbound: tests shorten the deadline) */
-  readonly inbound: Inbound;
+  /** feishuInbound, with the overrides given (tests shorten the deadline) */
+  readonly profile: InboundProfile;
+  /** the shared mechanism: background work and the deadline */
+  private readonly inbound: Inbound;
 
   constructor(
     private readonly sink: InboundSink,
     private readonly log: Logger,
     profile: Partial<InboundProfile> = {},
   ) {
-    this.inbound = new Inbound({ ...feishuInbound, ...profile }, log);
+    this.profile = { ...feishuInbound, ...profile };
+    this.inbound = new Inbound(this.profile, log);
   }
 
   /** The sink's answer by the deadline; past it `{}` (no toast), and the handler finishes in the background. */
@@ -187,7 +190,7 @@ export function feishuWebhookRouter({ env, clock, log, inbound }: FeishuWebhookD
 
   router.post(
     FEISHU_WEBHOOK_PATH,
-    webhook(inbound.inbound.profile, log, async (ctx, rawBody) => {
+    webhook(inbound.profile, log, async (ctx, rawBody) => {
       const inboundEvent = verify({ rawBody, headers: ctx.headers }, clock.now());
       if (inboundEvent.kind === 'event') {
         // v2 envelopes name the app they are for; another app's event is authentic but not ours.
