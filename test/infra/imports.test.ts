@@ -219,6 +219,11 @@ describe('imports of src/ and cards/', () => {
     expect(layerViolations(graph.edges)).toEqual([]);
   });
 
+  it('reads request bodies in one place: only src/inbound/ imports raw-body', () => {
+    const readers = graph.files.filter((f) => specifiersOf(f).some((s) => s.spec === 'raw-body'));
+    expect(readers).toEqual(['src/inbound/body.ts']);
+  });
+
   it('needs every listed exception', () => {
     const unused = EXCEPTIONS.filter(([f, t]) => !graph.edges.some((e) => e.from.startsWith(f) && e.to.startsWith(t)));
     expect(unused).toEqual([]);
