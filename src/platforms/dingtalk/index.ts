@@ -25,6 +25,7 @@ export { SafeDWClient, createDingtalkStream } from './stream.ts';
 /** Test and tuning knobs that are not environment variables. */
 export interface DingtalkTuning {
   profile?: PlatformProfile;
+  /** overrides dingtalkInbound's answer deadline (tests shorten it) */
   replyBudgetMs?: number;
   /** card callback registration retry delays */
   registration?: { backoffBaseMs?: number; backoffMaxMs?: number };
