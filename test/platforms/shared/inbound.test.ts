@@ -199,7 +199,7 @@ describe('each platform route: one body limit from its profile, one 413, one ref
 
 describe('a slow handler: answered at the platform\'s deadline, finished in the background, awaited on shutdown', () => {
   it('Feishu: a click is answered {} at the deadline; the handler finishes afterwards; idle() waits for it', async () => {
-    const sink = new SlowSink(700);
+    const sink = new SlowSink(1200);
     const inbound = new FeishuInbound(sink, silentLog, { answerWithinMs: 200 });
     const env = feishuEnv('http://127.0.0.1:9');
     const server = await serveRoutes({ platform: 'feishu', messenger: undefined as never, routes: feishuWebhookRouter({ env, clock: systemClock, log: silentLog, inbound }) });
@@ -208,7 +208,7 @@ describe('a slow handler: answered at the platform\'s deadline, finished in the 
       expect(res.status).toBe(200);
       expect(res.body).toEqual({});
       expect(res.elapsedMs).toBeGreaterThanOrEqual(190);
-      expect(res.elapsedMs).toBeLessThan(650);
+      expect(res.elapsedMs).toBeLessThan(1000);
       expect(sink.finished).toBe(0);
       await inbound.idle();
       expect(sink.finished).toBe(1);
@@ -222,7 +222,7 @@ describe('a slow handler: answered at the platform\'s deadline, finished in the 
   });
 
   it('DingTalk: a card click is a plain ACK at the deadline; the late reply is handed on when the handler finishes', async () => {
-    const sink = new SlowSink(600, { toast: { kind: 'success', text: 'ok' } });
+    const sink = new SlowSink(1000, { toast: { kind: 'success', text: 'ok' } });
     const updates: unknown[] = [];
     const messenger = { templateId: 'tpl', update: async (...args: unknown[]) => void updates.push(args), render: () => ({ type: 'robot' }) } as unknown as DingtalkMessenger;
     const inbound = new DingtalkInbound({ sink, messenger, client: {} as DingtalkClient, clock: systemClock, log: silentLog, replyBudgetMs: 150 });
@@ -230,7 +230,7 @@ describe('a slow handler: answered at the platform\'s deadline, finished in the 
     const started = Date.now();
     const answer = await inbound.cardCallback(JSON.stringify(cardCallbackData({ outTrackId: 'tb-1', userId: 'u1', params: { k: 'tier.ack', r: 'r1' } })));
     expect(answer).toBeNull();
-    expect(Date.now() - started).toBeLessThan(550);
+    expect(Date.now() - started).toBeLessThan(800);
     expect(sink.finished).toBe(0);
     await inbound.idle();
     expect(sink.finished).toBe(1);
@@ -242,13 +242,13 @@ describe('a slow handler: answered at the platform\'s deadline, finished in the 
     try {
       let finished = false;
       h.sink.reply = async () => {
-        await sleep(400);
+        await sleep(1000);
         finished = true;
         return {};
       };
       const res = await h.fake.postCallback(h.callbackUrl, h.fake.eventXml({ user: 'LiSi', taskId: 't1', key: 'tier.ack|ref1', cardType: 'button_interaction' }));
       expect(res.status).toBe(200);
-      expect(res.ms).toBeLessThan(350);
+      expect(res.ms).toBeLessThan(800);
       await sleep(20);
       expect(finished).toBe(false);
       await h.wecom.stop!();
@@ -259,7 +259,7 @@ describe('a slow handler: answered at the platform\'s deadline, finished in the 
   });
 
   it('Feishu: stop() waits for a message still being handled after its {} acknowledgement', async () => {
-    const sink = new SlowSink(400);
+    const sink = new SlowSink(1000);
     const mod = feishuPlatform({ env: feishuEnv('http://127.0.0.1:9'), sink, clock: systemClock, log: silentLog });
     const server = await serveRoutes(mod);
     try {
@@ -291,7 +291,7 @@ describe('the composed app', () => {
     await running.api('/api/v1/org', { method: 'PUT', json: { users: [{ id: 'u-1', name: 'Rep', role: 'rep', feishu: { openId: 'ou_rep1' } }], teams: [] } });
     let finished = false;
     running.bot.chat.bot.command(['slow'], async () => {
-      await sleep(400);
+      await sleep(1000);
       finished = true;
     });
     const res = await deliverWebhook(`${running.url}/webhooks/feishu`, messageEnvelope({ appId: APP_ID, verificationToken: VERIFICATION_TOKEN, openId: 'ou_rep1', text: 'slow' }));
