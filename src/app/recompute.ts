@@ -277,9 +277,9 @@ export class Recomputer {
 /** Pass 1: the statistics that quintile RFM and `monetaryTopPct` need, in typed arrays only. */
 export async function collectPopulation(store: Store, compiled: CompiledPolicy, asOf: number, batchSize = RECOMPUTE_BATCH): Promise<PopulationStats> {
   const builder = new PopulationBuilder(compiled);
-  for await (const batch of store.streamCustomers(batchSize)) {
-    for (const c of batch) {
-      const m = baseMetrics(c.rollup, asOf, compiled);
+  for await (const batch of store.streamRollups(batchSize)) {
+    for (const rollup of batch) {
+      const m = baseMetrics(rollup, asOf, compiled);
       builder.add(m.recencyDays, m.frequency, m.monetary);
     }
     await yieldToEventLoop();

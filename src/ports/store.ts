@@ -88,6 +88,18 @@ export interface CustomerFilter {
   teamId?: string;
   /** case-insensitive substring of name or id */
   q?: string;
+  /** only the customers a person may see (see CustomerScope) */
+  scope?: CustomerScope;
+}
+
+/**
+ * The customers a person may see: their own, those of the teams they manage, and those without a team
+ * whose owner belongs to one of those teams (a customer's team is its own, else its owner's).
+ */
+export interface CustomerScope {
+  ownerId: string;
+  teamIds: string[];
+  teamlessOwnerIds: string[];
 }
 
 export interface HistoryEntry {
@@ -170,10 +182,12 @@ export interface Store {
   listCustomers(filter: CustomerFilter, limit: number, cursor?: string): Promise<{ items: CustomerRecord[]; nextCursor: string | null }>;
   /** every customer in id order, in batches, starting after `afterId` */
   streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]>;
+  /** every customer's rollup alone, in batches (a run's population statistics need nothing else) */
+  streamRollups(batchSize: number): AsyncIterable<Rollup[]>;
   /** how many customers match (all when no filter) */
   countCustomers(filter?: CustomerFilter): Promise<number>;
   /** customers by current tier and by risk level, in one pass (the dashboard's distribution) */
-  tally(filter?: Pick<CustomerFilter, 'ownerId' | 'teamId'>): Promise<Tally>;
+  tally(filter?: Pick<CustomerFilter, 'ownerId' | 'teamId' | 'scope'>): Promise<Tally>;
 
   /** idempotent by orderId; keeps each customer's rollup up to date */
   ingestOrders(orders: OrderInput[]): Promise<IngestResult>;

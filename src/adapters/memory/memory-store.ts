@@ -13,23 +13,20 @@
 //     3.7 GB RSS, against 350k orders/s and 1.75 GB now). Gathering costs 85-250 ns per order on
 //     read (cache misses grow with the population), ~5 s per full pass at 1M/20M.
 //   Ingest is O(1) per new order; an order moving to another customer walks the old list.
-// Measured at 1M customers / 20M orders: 1.75 GB RSS after ingest (order index 1.0 GB, heap
-// 0.4 GB). V8 lets garbage grow the heap to ~4x its live size before a full GC and does not count
-// the index, so peaks reach 2.8 GB unless the heap is capped: `--max-old-space-size=1024` kept
-// the peak at 1.8 GB through ingest, re-ingest and streaming. Evaluated states come on top:
-// ~1.1 KB per TierState object (another 1.1 GB at 1M customers).
-//
+//   - tier states: StateColumns (state-columns.ts), numbers in typed arrays, repeated strings interned and
+//     the open-ended rest as one JSON string: ~400 bytes a state and one heap object, where a TierState of
+//     objects was ~1.1 KB in ~15 objects (1.1 GB at 1M customers for every major GC to mark);
 //   - tier history: HistoryLog (history-log.ts), columns with ~36 bytes a row and no object per row.
+// Measured at 1M customers / 20M orders: 1.75 GB RSS after ingest (order index 1.0 GB, heap 0.4 GB).
 //
-// Every read returns fresh rollup arrays (the caller owns them). Other parts are shared,
-// read-only views instead of copies: `state`, `stateBeforeRun`, `score`, `attributes` and `tags`
-// are deep-frozen. `writeStates` takes ownership of the TierState objects it is given and freezes
-// them in place (freezeState: no copy), so a caller mutating a state after writing it gets a TypeError.
+// Every read returns fresh rollup arrays and fresh states (the caller owns them; writeStates copies). Other
+// parts are shared, read-only views instead of copies: `score`, `attributes` and `tags` are deep-frozen.
 import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../../domain/types.ts';
 import type {
   AttributeValue,
   CustomerFilter,
   CustomerInput,
+  CustomerScope,
   CustomerRecord,
   HistoryEntry,
   IngestResult,
@@ -44,6 +41,7 @@ import type {
 import { MemoryDocStore } from './doc-store.ts';
 import { compareIds, hasSurrogates, put, sameMargin } from '../shared/ingest-plan.ts';
 import { HistoryLog, instant } from './history-log.ts';
+import { StateColumns, StringTable } from './state-columns.ts';
 import { OrderIndex } from './order-index.ts';
 
 const EMPTY_TAGS: readonly string[] = Object.freeze([]);
@@ -54,8 +52,6 @@ const gg: number[] = [];
 const EMPTY_ATTRIBUTES: Readonly<Record<string, AttributeValue>> = Object.freeze({});
 
 class Customer {
-  state: TierState | null = null;
-  stateBeforeRun: TierState | null = null;
   score: ApprovedScore | null = null;
   /** first and last order slot of this customer's order list, -1 when none */
   head = -1;
@@ -84,41 +80,6 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/**
- * deepFreeze for a TierState, walking its known shape instead of enumerating keys: a first run freezes a
- * million states, and Object.keys on each nested object cost ~8% of that run. Open-ended parts (a reason's
- * detail, a condition's value) are deep-frozen as plain data.
- */
-function freezeState(state: TierState | null): TierState | null {
-  if (state === null || Object.isFrozen(state)) return state;
-  Object.freeze(state.metrics);
-  const risk = state.risk as TierState['risk'] | undefined;
-  if (risk) {
-    for (const r of risk.reasons) {
-      deepFreeze(r.detail);
-      Object.freeze(r);
-    }
-    Object.freeze(risk.reasons);
-    Object.freeze(risk);
-  }
-  const e = state.explanation as TierState['explanation'] | undefined;
-  if (e) {
-    for (const c of e.conditions) {
-      if (typeof c.value === 'object') deepFreeze(c.value);
-      if (typeof c.actual === 'object') deepFreeze(c.actual);
-      Object.freeze(c);
-    }
-    Object.freeze(e.conditions);
-    if (e.keptBy) Object.freeze(e.keptBy);
-    Object.freeze(e);
-  }
-  if (state.alerted) {
-    Object.freeze(state.alerted.rules);
-    Object.freeze(state.alerted);
-  }
-  return Object.freeze(state);
-}
-
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   readonly docs = new MemoryDocStore();
@@ -136,6 +97,10 @@ export class MemoryStore implements Store {
   private readonly strings = new Map<string, string>();
 
   private readonly history = new HistoryLog();
+  private readonly stateStrings = new StringTable();
+  private readonly states = new StateColumns(this.stateStrings);
+  /** the state each customer had before the running recompute wrote it (released when the run is done) */
+  private readonly before = new StateColumns(this.stateStrings);
 
   private readonly policies: PolicyVersion[] = [];
   private readonly runs = new Map<string, { run: RunRecord }>();
@@ -238,6 +203,11 @@ export class MemoryStore implements Store {
     }
   }
 
+  async *streamRollups(batchSize: number): AsyncIterable<Rollup[]> {
+    const size = Math.max(1, Math.floor(batchSize));
+    for (let i = 0; i < this.byIdx.length; i += size) yield this.rollups(this.byIdx.slice(i, i + size));
+  }
+
   async countCustomers(filter?: CustomerFilter): Promise<number> {
     if (!filter || Object.values(filter).every((v) => v === undefined)) return this.customers.size;
     const match = this.matcher(filter);
@@ -246,17 +216,18 @@ export class MemoryStore implements Store {
     return n;
   }
 
-  async tally(filter: Pick<CustomerFilter, 'ownerId' | 'teamId'> = {}): Promise<Tally> {
+  async tally(filter: Pick<CustomerFilter, 'ownerId' | 'teamId' | 'scope'> = {}): Promise<Tally> {
     const tiers: Record<string, number> = {};
     const risk: Record<string, number> = {};
     let total = 0;
     for (const c of this.byIdx) {
       if ((filter.ownerId !== undefined && c.ownerId !== filter.ownerId) || (filter.teamId !== undefined && c.teamId !== filter.teamId)) continue;
+      if (filter.scope !== undefined && !inScope(filter.scope, c.ownerId, c.teamId)) continue;
       total++;
-      const st = c.state;
+      const st = this.states.head(c.idx);
       if (st === null) continue;
       tiers[st.tier] = (tiers[st.tier] ?? 0) + 1;
-      risk[st.risk.level] = (risk[st.risk.level] ?? 0) + 1;
+      risk[st.level] = (risk[st.level] ?? 0) + 1;
     }
     return { total, tiers, risk };
   }
@@ -317,8 +288,8 @@ export class MemoryStore implements Store {
     for (const w of writes) {
       const c = this.customers.get(w.id);
       if (!c) continue;
-      c.state = freezeState(w.state);
-      c.stateBeforeRun = freezeState(w.stateBeforeRun);
+      this.states.set(c.idx, w.state);
+      this.before.set(c.idx, w.stateBeforeRun);
     }
     for (const h of history) this.history.add(h);
   }
@@ -372,7 +343,7 @@ export class MemoryStore implements Store {
     if (r.run.notices === null) delete r.run.notices;
     if (patch.status === 'done') {
       // the run is over: nobody re-runs it, so the states it saved for re-runs are released
-      for (const c of this.byIdx) if (c.stateBeforeRun !== null && c.state?.runId === id) c.stateBeforeRun = null;
+      for (const c of this.byIdx) if (this.states.writtenBy(c.idx, id)) this.before.clear(c.idx);
     }
   }
 
@@ -432,10 +403,11 @@ export class MemoryStore implements Store {
   private matcher(f: CustomerFilter): (c: Customer) => boolean {
     const q = f.q !== undefined && f.q !== '' ? f.q.toLowerCase() : null;
     return (c) =>
-      (f.tier === undefined || c.state?.tier === f.tier) &&
-      (f.risk === undefined || c.state?.risk.level === f.risk) &&
+      (f.tier === undefined || this.states.head(c.idx)?.tier === f.tier) &&
+      (f.risk === undefined || this.states.head(c.idx)?.level === f.risk) &&
       (f.ownerId === undefined || c.ownerId === f.ownerId) &&
       (f.teamId === undefined || c.teamId === f.teamId) &&
+      (f.scope === undefined || inScope(f.scope, c.ownerId, c.teamId)) &&
       (q === null || c.id.toLowerCase().includes(q) || c.name.toLowerCase().includes(q));
   }
 
@@ -463,12 +435,17 @@ export class MemoryStore implements Store {
     }
   }
 
+  private records(cs: readonly Customer[]): CustomerRecord[] {
+    const rollups = this.rollups(cs);
+    return cs.map((c, i) => this.record(c, rollups[i]));
+  }
+
   /**
-   * Records of several customers with their rollups. The order lists are walked for all
+   * Rollups of several customers. The order lists are walked for all
    * customers together, one step of every list per round: the loads of a round are independent,
    * so the CPU overlaps their cache misses (walking list after list would wait for each one).
    */
-  private records(cs: readonly Customer[]): CustomerRecord[] {
+  private rollups(cs: readonly Customer[]): Rollup[] {
     const index = this.orders;
     const k = cs.length;
     let total = 0;
@@ -498,10 +475,10 @@ export class MemoryStore implements Store {
       }
       n = m;
     }
-    const out: CustomerRecord[] = [];
+    const out: Rollup[] = [];
     let from = 0;
     for (let i = 0; i < k; i++) {
-      out.push(this.record(cs[i], this.rollupOf(slots, from, end[i])));
+      out.push(this.rollupOf(slots, from, end[i]));
       from = end[i];
     }
     return out;
@@ -549,8 +526,8 @@ export class MemoryStore implements Store {
       attributes: c.attributes as Record<string, AttributeValue>,
       tags: c.tags as string[],
       rollup,
-      state: c.state,
-      stateBeforeRun: c.stateBeforeRun,
+      state: this.states.get(c.idx),
+      stateBeforeRun: this.before.get(c.idx),
       score: c.score,
       createdAt: c.createdAt,
       updatedAt: c.updatedAt,
@@ -576,6 +553,10 @@ export class MemoryStore implements Store {
       })),
     );
   }
+}
+
+function inScope(scope: CustomerScope, ownerId: string, teamId: string | null): boolean {
+  return ownerId === scope.ownerId || (teamId === null ? scope.teamlessOwnerIds.includes(ownerId) : scope.teamIds.includes(teamId));
 }
 
 function copyStats(s: PopulationStats): PopulationStats {

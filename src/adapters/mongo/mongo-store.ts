@@ -399,11 +399,29 @@ export class MongoStore implements Store {
     }
   }
 
+  async *streamRollups(batchSize: number): AsyncIterable<Rollup[]> {
+    const size = Math.max(1, Math.floor(batchSize));
+    const cursor = this.customers.find({}, { projection: { rollup: 1 } }).sort({ _id: 1 }).batchSize(size);
+    try {
+      let batch: Rollup[] = [];
+      for await (const doc of cursor) {
+        batch.push(decodeRollup(doc.rollup));
+        if (batch.length === size) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      await cursor.close();
+    }
+  }
+
   async countCustomers(filter?: CustomerFilter): Promise<number> {
     return this.customers.countDocuments(filter ? customerQuery(filter) : {});
   }
 
-  async tally(filter: Pick<CustomerFilter, 'ownerId' | 'teamId'> = {}): Promise<Tally> {
+  async tally(filter: Pick<CustomerFilter, 'ownerId' | 'teamId' | 'scope'> = {}): Promise<Tally> {
     const groups = await this.customers
       .aggregate<{ _id: { tier: string | null; risk: string | null }; n: number }>([
         { $match: customerQuery(filter) },
@@ -859,11 +877,18 @@ function customerQuery(f: CustomerFilter): Document {
   if (f.risk !== undefined) q.risk = f.risk;
   if (f.ownerId !== undefined) q.ownerId = f.ownerId;
   if (f.teamId !== undefined) q.teamId = f.teamId;
+  const any: Document[] = [];
   if (f.q !== undefined && f.q !== '') {
     // a literal, case-insensitive substring: both sides lower-cased the same way as the memory store
     const re = escapeRegex(f.q.toLowerCase());
-    q.$or = [{ idLower: { $regex: re } }, { nameLower: { $regex: re } }];
+    any.push({ $or: [{ idLower: { $regex: re } }, { nameLower: { $regex: re } }] });
   }
+  if (f.scope !== undefined) {
+    const s = f.scope;
+    any.push({ $or: [{ ownerId: s.ownerId }, { teamId: { $in: s.teamIds } }, { teamId: null, ownerId: { $in: s.teamlessOwnerIds } }] });
+  }
+  if (any.length === 1) Object.assign(q, any[0]);
+  else if (any.length > 1) q.$and = any;
   return q;
 }
 
