@@ -1,14 +1,15 @@
-// Tier states of the memory store in columns: numbers in typed arrays, repeated strings interned, and the
-// open-ended rest (condition traces, risk reasons, the alert decision) as one JSON string per customer.
+// Tier states of the memory store in columns: numbers in typed arrays, repeated strings interned (the alert
+// decision's rule list too), and the two open-ended parts (condition traces, risk reasons) as JSON texts that a
+// read parses only when they are looked at (a recompute compares reasons, and never reads the traces).
 //
 // Why: a TierState as objects is ~15 heap objects and ~1.1 KB. At 1,000,000 customers that was 1.1 GB of old
-// generation that every major GC had to mark (pauses of 0.6-1 s at 1M, GC 15-25% of a run), and peak RSS
-// above 4 GB. Here a state is ~190 bytes of typed arrays outside the heap plus one flat string (~150-300
-// bytes) that the GC never scans. Reads decode a fresh object (the caller owns it); writes copy.
+// generation that every major GC had to mark (pauses of 0.6-1 s at 1M, GC 15-25% of a run). Here a state is
+// ~260 bytes of typed arrays outside the heap plus up to two flat strings the GC never scans (none for the
+// most common state: no conditions, no reasons). Reads decode a fresh object (the caller owns it); writes copy.
 //
 // A state of another shape (fields this codec does not know, or values of other types) is kept whole, as
 // JSON, so nothing is ever dropped; the round trip is exact for everything the engine produces (tested).
-import type { Metrics, TierState } from '../../domain/types.ts';
+import type { AlertedRisk, ConditionTrace, Explanation, Metrics, Risk, RiskReason, TierState } from '../../domain/types.ts';
 
 const METRICS = [
   'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue', 'tenureDays',
@@ -20,17 +21,23 @@ const STATE_KEYS: ReadonlySet<string> = new Set([
   'policyVersion', 'evaluatedAt', 'runId', 'alerted',
 ]);
 
-// numbers per state: the metrics, then tierRank, downgradeStreak, policyVersion
-const NUMS = METRICS.length + 3;
-// strings per state (interned ids): tier, tierName, since, previous, lifecycle, risk level, evaluatedAt, runId, rule; then flags
-const TIER = 0, TIER_NAME = 1, SINCE = 2, PREVIOUS = 3, LIFECYCLE = 4, LEVEL = 5, EVALUATED_AT = 6, RUN = 7, RULE = 8, FLAGS = 9, NULLS = 10;
-const INTS = 11;
+// numbers per state: the metrics, then tierRank, downgradeStreak, policyVersion, keptBy's agreeingRuns and needed
+const TIER_RANK = METRICS.length, STREAK = TIER_RANK + 1, VERSION = TIER_RANK + 2, KEPT_AGREEING = TIER_RANK + 3, KEPT_NEEDED = TIER_RANK + 4;
+const NUMS = TIER_RANK + 5;
+// strings per state (interned ids), then flags and the null mask of the metrics
+const TIER = 0, TIER_NAME = 1, SINCE = 2, PREVIOUS = 3, LIFECYCLE = 4, LEVEL = 5, EVALUATED_AT = 6, RUN = 7, RULE = 8;
+const KEPT_CANDIDATE = 9, ALERT_LEVEL = 10, ALERT_RULES = 11, ALERT_RUN = 12, FLAGS = 13, NULLS = 14;
+const INTS = 15;
 
 const FLAG_PRESENT = 1;
-/** kept whole as JSON in `rest` */
+/** kept whole as JSON in `conditions` */
 const FLAG_OPAQUE = 2;
+const FLAG_KEPT = 4;
+/** `alerted` present, and null */
+const FLAG_ALERTED = 8;
+const FLAG_ALERTED_NULL = 16;
 const NONE = -1;
-const EMPTY_REST = JSON.stringify({ c: [], r: [] });
+const EMPTY = '[]';
 
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
@@ -58,18 +65,14 @@ export class StringTable {
   }
 }
 
-interface Rest {
-  c: TierState['explanation']['conditions'];
-  r: TierState['risk']['reasons'];
-  k?: TierState['explanation']['keptBy'];
-  a?: TierState['alerted'];
-}
-
 /** One state per slot (the store's customer index). */
 export class StateColumns {
   private readonly nums: Float64Array[] = [];
   private readonly ints: Int32Array[] = [];
-  private readonly rest: string[] = [];
+  /** JSON of explanation.conditions (of the whole state when it is kept whole) */
+  private readonly conditions: string[] = [];
+  /** JSON of risk.reasons */
+  private readonly reasons: string[] = [];
 
   constructor(private readonly strings: StringTable) {}
 
@@ -102,7 +105,8 @@ export class StateColumns {
     const chunk = this.ints[slot >>> CHUNK_BITS];
     if (chunk === undefined) return;
     chunk[(slot & CHUNK_MASK) * INTS + FLAGS] = 0;
-    this.rest[slot] = '';
+    this.conditions[slot] = EMPTY;
+    this.reasons[slot] = EMPTY;
   }
 
   set(slot: number, state: TierState | null): void {
@@ -114,7 +118,8 @@ export class StateColumns {
     const o = (slot & CHUNK_MASK) * INTS;
     if (!encodable(state)) {
       ints[o + FLAGS] = FLAG_PRESENT | FLAG_OPAQUE;
-      this.rest[slot] = JSON.stringify(state);
+      this.conditions[slot] = JSON.stringify(state);
+      this.reasons[slot] = EMPTY;
       return;
     }
     const m = state.metrics;
@@ -126,9 +131,9 @@ export class StateColumns {
         nums[n + i] = 0;
       } else nums[n + i] = v;
     }
-    nums[n + METRICS.length] = state.tierRank;
-    nums[n + METRICS.length + 1] = state.downgradeStreak;
-    nums[n + METRICS.length + 2] = state.policyVersion;
+    nums[n + TIER_RANK] = state.tierRank;
+    nums[n + STREAK] = state.downgradeStreak;
+    nums[n + VERSION] = state.policyVersion;
     const t = this.strings;
     ints[o + TIER] = t.id(state.tier);
     ints[o + TIER_NAME] = t.id(state.tierName);
@@ -140,11 +145,29 @@ export class StateColumns {
     ints[o + RUN] = t.id(state.runId);
     ints[o + RULE] = t.id(state.explanation.rule);
     ints[o + NULLS] = nulls;
-    ints[o + FLAGS] = FLAG_PRESENT;
-    const rest: Rest = { c: state.explanation.conditions, r: state.risk.reasons };
-    if (state.explanation.keptBy !== undefined) rest.k = state.explanation.keptBy;
-    if ('alerted' in state) rest.a = state.alerted;
-    this.rest[slot] = JSON.stringify(rest);
+    let flags = FLAG_PRESENT;
+    const kept = state.explanation.keptBy;
+    if (kept !== undefined) {
+      flags |= FLAG_KEPT;
+      ints[o + KEPT_CANDIDATE] = t.id(kept.candidate);
+      nums[n + KEPT_AGREEING] = kept.agreeingRuns;
+      nums[n + KEPT_NEEDED] = kept.needed;
+    }
+    if ('alerted' in state) {
+      const a = state.alerted;
+      flags |= FLAG_ALERTED;
+      if (a === null || a === undefined) flags |= FLAG_ALERTED_NULL;
+      else {
+        ints[o + ALERT_LEVEL] = t.id(a.level);
+        ints[o + ALERT_RULES] = t.id(JSON.stringify(a.rules));
+        ints[o + ALERT_RUN] = t.id(a.runId);
+      }
+    }
+    ints[o + FLAGS] = flags;
+    const c = state.explanation.conditions;
+    const r = state.risk.reasons;
+    this.conditions[slot] = c.length === 0 ? EMPTY : JSON.stringify(c);
+    this.reasons[slot] = r.length === 0 ? EMPTY : JSON.stringify(r);
   }
 
   /** A fresh copy of the slot's state, or null. */
@@ -152,7 +175,8 @@ export class StateColumns {
     if (!this.has(slot)) return null;
     const ints = this.ints[slot >>> CHUNK_BITS];
     const o = (slot & CHUNK_MASK) * INTS;
-    if ((ints[o + FLAGS] & FLAG_OPAQUE) !== 0) return JSON.parse(this.rest[slot]) as TierState;
+    const flags = ints[o + FLAGS];
+    if ((flags & FLAG_OPAQUE) !== 0) return JSON.parse(this.conditions[slot]) as TierState;
     const nums = this.nums[slot >>> CHUNK_BITS];
     const n = (slot & CHUNK_MASK) * NUMS;
     const z = ints[o + NULLS];
@@ -175,29 +199,32 @@ export class StateColumns {
       previousTierRank: nums[n + 15],
       tierRank: nums[n + 16],
     };
-    const text = this.rest[slot];
-    // most states have no conditions (the last tier) and no reasons: no parse for those
-    const rest = text === EMPTY_REST ? { c: [], r: [] } : (JSON.parse(text) as Rest);
     const t = this.strings;
     const previous = ints[o + PREVIOUS];
-    const explanation: TierState['explanation'] = { rule: t.get(ints[o + RULE]), conditions: rest.c };
-    if (rest.k !== undefined) explanation.keptBy = rest.k;
+    const explanation = explanationOf(t.get(ints[o + RULE]), this.conditions[slot]);
+    if ((flags & FLAG_KEPT) !== 0) {
+      explanation.keptBy = { stability: true, candidate: t.get(ints[o + KEPT_CANDIDATE]), agreeingRuns: nums[n + KEPT_AGREEING], needed: nums[n + KEPT_NEEDED] };
+    }
     const state: TierState = {
       tier: t.get(ints[o + TIER]),
       tierName: t.get(ints[o + TIER_NAME]),
-      tierRank: nums[n + METRICS.length],
+      tierRank: nums[n + TIER_RANK],
       since: t.get(ints[o + SINCE]),
       previous: previous === NONE ? null : t.get(previous),
-      downgradeStreak: nums[n + METRICS.length + 1],
+      downgradeStreak: nums[n + STREAK],
       metrics,
       lifecycle: t.get(ints[o + LIFECYCLE]) as TierState['lifecycle'],
-      risk: { level: t.get(ints[o + LEVEL]) as TierState['risk']['level'], reasons: rest.r },
+      risk: riskOf(t.get(ints[o + LEVEL]) as Risk['level'], this.reasons[slot]),
       explanation,
-      policyVersion: nums[n + METRICS.length + 2],
+      policyVersion: nums[n + VERSION],
       evaluatedAt: t.get(ints[o + EVALUATED_AT]),
       runId: t.get(ints[o + RUN]),
     };
-    if ('a' in rest) state.alerted = rest.a;
+    if ((flags & FLAG_ALERTED) !== 0) {
+      state.alerted = (flags & FLAG_ALERTED_NULL) !== 0
+        ? null
+        : { level: t.get(ints[o + ALERT_LEVEL]) as AlertedRisk['level'], rules: JSON.parse(t.get(ints[o + ALERT_RULES])) as string[], runId: t.get(ints[o + ALERT_RUN]) };
+    }
     return state;
   }
 
@@ -212,7 +239,10 @@ export class StateColumns {
       this.ints.push(new Int32Array(CHUNK * INTS));
       this.nums.push(new Float64Array(CHUNK * NUMS));
     }
-    while (this.rest.length <= slot) this.rest.push('');
+    while (this.conditions.length <= slot) {
+      this.conditions.push(EMPTY);
+      this.reasons.push(EMPTY);
+    }
   }
 }
 
@@ -244,9 +274,50 @@ function encodable(s: TierState): boolean {
   const e = s.explanation as unknown as Record<string, unknown> | null;
   if (typeof e !== 'object' || e === null || !isText(e.rule) || !Array.isArray(e.conditions)) return false;
   for (const k in e) if (k !== 'rule' && k !== 'conditions' && k !== 'keptBy') return false;
-  if ('keptBy' in e && e.keptBy === undefined) return false;
-  if ('alerted' in s && s.alerted === undefined) return false;
+  if ('keptBy' in e) {
+    const k = e.keptBy as Record<string, unknown> | undefined;
+    if (typeof k !== 'object' || k === null || k.stability !== true || !isText(k.candidate) || !isNumber(k.agreeingRuns) || !isNumber(k.needed)) return false;
+    for (const key in k) if (key !== 'stability' && key !== 'candidate' && key !== 'agreeingRuns' && key !== 'needed') return false;
+  }
+  if ('alerted' in s) {
+    const a = s.alerted as unknown as Record<string, unknown> | null | undefined;
+    if (a === undefined) return false;
+    if (a !== null) {
+      if (!isText(a.level) || !isText(a.runId) || !Array.isArray(a.rules) || !a.rules.every(isText)) return false;
+      for (const key in a) if (key !== 'level' && key !== 'rules' && key !== 'runId') return false;
+    }
+  }
   return true;
+}
+
+// Lists parsed on first access. The accessor is an own, enumerable property in the literal's key order, so
+// spreads, JSON.stringify and deep equality see what a plain property would hold.
+function explanationOf(rule: string, text: string): Explanation {
+  if (text === EMPTY) return { rule, conditions: [] };
+  let parsed: ConditionTrace[] | undefined;
+  return {
+    rule,
+    get conditions() {
+      return (parsed ??= JSON.parse(text) as ConditionTrace[]);
+    },
+    set conditions(v) {
+      parsed = v;
+    },
+  };
+}
+
+function riskOf(level: Risk['level'], text: string): Risk {
+  if (text === EMPTY) return { level, reasons: [] };
+  let parsed: RiskReason[] | undefined;
+  return {
+    level,
+    get reasons() {
+      return (parsed ??= JSON.parse(text) as RiskReason[]);
+    },
+    set reasons(v) {
+      parsed = v;
+    },
+  };
 }
 
 /** bit i set: METRICS[i] may be null */
