@@ -21,6 +21,7 @@ import { consolePlatform, type ConsolePlatformModule } from './platforms/console
 import { platforms as registered } from './platforms/registry.ts';
 import type { Timer } from './ports/delivery.ts';
 import type { Clock } from './ports/clock.ts';
+import type { ConsoleLinks } from './ports/links.ts';
 import type { Messenger, Platform } from './ports/messenger.ts';
 import type { AnyPlatformDescriptor, PlatformModule } from './ports/platform.ts';
 import type { Store } from './ports/store.ts';
@@ -32,6 +33,8 @@ export interface ChatOptions {
   clock: Clock;
   log: Logger;
   policies: PolicyService;
+  /** links into the console that cards carry (signed per recipient) */
+  links: ConsoleLinks;
   outbox?: OutboxOptions;
   /** rate-limit timer for platform clients (tests) */
   timer?: Timer;
@@ -58,7 +61,6 @@ export class Chat {
     const { env, store, clock, log, policies } = o;
     const docs = store.docs;
     const descriptors: readonly AnyPlatformDescriptor[] = o.platforms ?? registered;
-    const consoleUrl = `${env.PUBLIC_BASE_URL}/console`;
     this.bot = new Bot({
       store,
       docs,
@@ -67,10 +69,10 @@ export class Chat {
       platforms: [...descriptors, consolePlatform],
       background: new Background((err, what) => log.error({ err }, `bot: ${what} failed`)),
       onUnknownUser: async (event) => {
-        await this.notifier.reply({ platform: event.platform, kind: 'user', id: event.actor.platformUserId }, unknownUserNotice(consoleUrl), { kind: 'unknown_user', subject: event.actor.platformUserId, period: new Date(clock.now()).toISOString().slice(0, 10) });
+        await this.notifier.reply({ platform: event.platform, kind: 'user', id: event.actor.platformUserId }, unknownUserNotice(await o.links.url(null)), { kind: 'unknown_user', subject: event.actor.platformUserId, period: new Date(clock.now()).toISOString().slice(0, 10) });
       },
       onUnknownCommand: async (ctx) => {
-        await this.notifier.reply({ platform: ctx.event.platform, kind: 'user', id: ctx.event.actor.platformUserId }, unknownCommandNotice(ctx.locale, consoleUrl), { kind: 'reply', subject: ctx.event.eventId, period: 'unknown' });
+        await this.notifier.reply({ platform: ctx.event.platform, kind: 'user', id: ctx.event.actor.platformUserId }, unknownCommandNotice(ctx.locale, await o.links.url(null)), { kind: 'reply', subject: ctx.event.eventId, period: 'unknown' });
       },
     });
     this.console = consolePlatform.create({ sink: this.bot, docs, clock, settle: () => this.settle() });
@@ -87,7 +89,7 @@ export class Chat {
     this.reevaluator = new Reevaluator(store, policies, clock);
     const workflowDeps: WorkflowDeps = {
       store, docs, clock, policies, bot: this.bot, notifier: this.notifier, outbox: this.outbox, audit: this.audit,
-      reevaluator: this.reevaluator, publicBaseUrl: env.PUBLIC_BASE_URL, scoreRequestTtlDays: o.schedule.scoreRequestTtlDays, maxCardsPerDay: o.schedule.alerts.maxCardsPerDay, log,
+      reevaluator: this.reevaluator, links: o.links, scoreRequestTtlDays: o.schedule.scoreRequestTtlDays, maxCardsPerDay: o.schedule.alerts.maxCardsPerDay, log,
     };
     this.scoring = new Scoring(workflowDeps);
     this.alerts = new Alerts(workflowDeps, this.scoring);

@@ -12,7 +12,8 @@ import { Recovery } from './jobs/recovery.ts';
 import { HEARTBEAT_MS, Instances } from './app/instances.ts';
 import { apiRouter } from './http/api.ts';
 import { workflowRouter } from './http/workflow-api.ts';
-import { AdminRouter } from './http/auth.ts';
+import { actAs, AdminRouter, type Gate } from './http/auth.ts';
+import { consoleKey, SignedLinks } from './http/links.ts';
 import { readDocument, validate } from './http/body.ts';
 import { consoleRouter } from './http/console.ts';
 import { errorSink } from './http/errors.ts';
@@ -57,7 +58,14 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
   const policies = new PolicyService(store, clock);
   await policies.ensure(files.policy);
   const metrics = createMetrics();
-  const chat = new Chat({ env, schedule: files.schedule, store, clock, log, policies, ...opts.chat });
+  const links = new SignedLinks({ key: consoleKey(env.CONSOLE_SECRET, env.ADMIN_TOKEN), publicBaseUrl: env.PUBLIC_BASE_URL, clock, docs: store.docs, linkDays: env.CONSOLE_LINK_DAYS });
+  const gate: Gate = {
+    adminToken: env.ADMIN_TOKEN,
+    sessions: links,
+    userById: async (id) => (await store.getOrg())?.users.find((u) => u.id === id) ?? null,
+    origin: new URL(env.PUBLIC_BASE_URL).origin,
+  };
+  const chat = new Chat({ env, schedule: files.schedule, store, clock, log, policies, links, ...opts.chat });
   await chat.init();
   const recomputer = new Recomputer({
     store,
@@ -79,7 +87,7 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
     },
   });
 
-  const services: Services = { env, files, store, clock, log, metrics, policies, recomputer, version: VERSION };
+  const services: Services = { env, files, store, clock, log, metrics, policies, recomputer, links, gate, version: VERSION };
   const app = buildApp(services, chat);
   let server: Server | null = null;
   const timezone = (await policies.active()).policy.timezone;
@@ -157,8 +165,8 @@ function buildApp(s: Services, chat: Chat): Koa {
   mount(app, apiRouter(s));
   mount(app, workflowRouter(s, chat));
   // the console platform's receiver: its act-as routes under /api/v1, behind the admin token
-  const consoleApi = new AdminRouter(s.env.ADMIN_TOKEN);
-  chat.console.mount(consoleApi, { document: readDocument, validate });
+  const consoleApi = new AdminRouter(s.gate);
+  chat.console.mount(consoleApi.forUsers, { document: readDocument, validate, actAs });
   mount(app, consoleApi);
   return app;
 }

@@ -1,11 +1,11 @@
 // Report data for the dashboard and for simulate (README "HTTP API"). Reads only; never writes.
 import { compilePolicy, evaluateCustomer } from '../domain/engine.ts';
 import type { Policy } from '../domain/policy.ts';
-import type { Store } from '../ports/store.ts';
+import type { CustomerScope, Store } from '../ports/store.ts';
 import { collectPopulation, RECOMPUTE_BATCH, yieldToEventLoop } from './recompute.ts';
 
-export async function distribution(store: Store, policy: Policy) {
-  const tally = await store.tally();
+export async function distribution(store: Store, policy: Policy, scope?: CustomerScope) {
+  const tally = await store.tally(scope ? { scope } : undefined);
   const tiers = policy.tiers.map((t) => ({ key: t.key, name: t.name, rank: t.rank, count: tally.tiers[t.key] ?? 0 }));
   const evaluated = tiers.reduce((s, t) => s + t.count, 0);
   const risk = Object.fromEntries((['high', 'medium', 'low'] as const).map((level) => [level, tally.risk[level] ?? 0] as const));
@@ -56,7 +56,7 @@ export function valueAtStake(m: { monetary: number; lifetimeValue: number; tenur
 }
 
 /** At-risk customers ranked by value at stake, highest risk first on ties. */
-export async function atRisk(store: Store, limit: number, filter: { teamId?: string; ownerId?: string } = {}) {
+export async function atRisk(store: Store, limit: number, filter: { teamId?: string; ownerId?: string; scope?: CustomerScope } = {}) {
   const rows: { id: string; name: string; ownerId: string; teamId: string | null; tier: string; risk: string; valueAtStake: number; reasons: string[] }[] = [];
   for (const level of ['high', 'medium', 'low'] as const) {
     let cursor: string | undefined;

@@ -18,6 +18,10 @@ const commonEnv = {
   TIERBOT_DEMO: z.enum(['0', '1']).optional(),
   ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
   METRICS_TOKEN: optional,
+  /** signs console links and sessions; derived from ADMIN_TOKEN when unset */
+  CONSOLE_SECRET: z.string().trim().min(32, 'must be at least 32 characters').optional(),
+  /** how long a console link on a card works */
+  CONSOLE_LINK_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0.01, 'must be more than 0 days').max(90, 'must be at most 90 days').default(7),
   PUBLIC_BASE_URL: url.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** request timeout for platform API calls */

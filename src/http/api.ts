@@ -9,7 +9,9 @@ import { RecomputeBusyError } from '../app/recompute.ts';
 import { atRisk, distribution, movements, pareto, simulate } from '../app/reports.ts';
 import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from './services.ts';
-import { AdminRouter } from './auth.ts';
+import { canSee, scopeOf } from '../app/access.ts';
+import type { Org } from '../ports/store.ts';
+import { AdminRouter, viewer } from './auth.ts';
 import { readBulk, readDocument, readPolicyDocument, validate } from './body.ts';
 import { HttpError } from './errors.ts';
 
@@ -27,7 +29,7 @@ const recomputeBody = z.strictObject({ asOf: isoInstant.optional() }).default({}
 const simulateBody = z.strictObject({ policy: z.unknown(), asOf: isoInstant.optional() });
 
 export function apiRouter(s: Services): AdminRouter {
-  const r = new AdminRouter(s.env.ADMIN_TOKEN);
+  const r = new AdminRouter(s.gate);
 
   r.get('/org', async (ctx) => {
     ctx.body = (await s.store.getOrg()) ?? { users: [], teams: [] };
@@ -46,16 +48,32 @@ export function apiRouter(s: Services): AdminRouter {
     ctx.body = { ...result, rejected: mergeRejects(unparseable, result.rejected) };
   });
 
-  r.get('/customers', async (ctx) => {
+  // who is asking, with what they may see (org users see their own scope; the admin token everything)
+  r.forUsers.get('/me', async (ctx) => {
+    const v = viewer(ctx);
+    const org = await orgOf(s);
+    const scope = scopeOf(v, org);
+    const teams = scope ? org.teams.filter((t) => scope.teamIds.includes(t.id)) : org.teams;
+    const users = scope ? org.users.filter((u) => u.id === scope.ownerId || scope.teamlessOwnerIds.includes(u.id)) : org.users;
+    ctx.body = {
+      viewer: v.kind === 'user' ? { id: v.user.id, name: v.user.name, role: v.user.role, teamId: v.user.teamId ?? null } : { id: null, name: 'ADMIN_TOKEN', role: 'admin', teamId: null },
+      users: users.map((u) => ({ id: u.id, name: u.name, role: u.role, teamId: u.teamId ?? null })),
+      teams: teams.map((t) => ({ id: t.id, name: t.name })),
+    };
+  });
+
+  r.forUsers.get('/customers', async (ctx) => {
     const q = validate(listQuery, ctx.query, 'query');
     const { limit, cursor, ...filter } = q;
-    const page = await s.store.listCustomers(filter, limit, cursor);
+    const scope = scopeOf(viewer(ctx), await orgOf(s));
+    const page = await s.store.listCustomers({ ...filter, scope }, limit, cursor);
     ctx.body = { items: page.items.map((c) => customerView(c)), nextCursor: page.nextCursor };
   });
 
-  r.get('/customers/:id', async (ctx) => {
+  r.forUsers.get('/customers/:id', async (ctx) => {
     const c = await s.store.getCustomer(ctx.params.id);
-    if (!c) throw new NotFound(`customer "${ctx.params.id}"`);
+    // someone else's customer is answered like a missing one: its existence is not theirs to know
+    if (!c || !canSee(viewer(ctx), await orgOf(s), c)) throw new NotFound(`customer "${ctx.params.id}"`);
     ctx.body = customerView(c, await s.store.getHistory(c.id));
   });
 
@@ -113,8 +131,8 @@ export function apiRouter(s: Services): AdminRouter {
     ctx.body = { items: (await s.store.listPolicies()).sort((a, b) => b.version - a.version) };
   });
 
-  r.get('/reports/distribution', async (ctx) => {
-    ctx.body = await distribution(s.store, (await s.policies.active()).policy);
+  r.forUsers.get('/reports/distribution', async (ctx) => {
+    ctx.body = await distribution(s.store, (await s.policies.active()).policy, scopeOf(viewer(ctx), await orgOf(s)));
   });
   r.get('/reports/pareto', async (ctx) => {
     ctx.body = await pareto(s.store);
@@ -123,12 +141,16 @@ export function apiRouter(s: Services): AdminRouter {
     const since = validate(z.object({ since: isoInstant }), ctx.query, 'query').since;
     ctx.body = await movements(s.store, new Date(Date.parse(since)).toISOString());
   });
-  r.get('/reports/at-risk', async (ctx) => {
+  r.forUsers.get('/reports/at-risk', async (ctx) => {
     const q = validate(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), teamId: z.string().optional(), ownerId: z.string().optional() }), ctx.query, 'query');
-    ctx.body = await atRisk(s.store, q.limit, { teamId: q.teamId, ownerId: q.ownerId });
+    ctx.body = await atRisk(s.store, q.limit, { teamId: q.teamId, ownerId: q.ownerId, scope: scopeOf(viewer(ctx), await orgOf(s)) });
   });
 
   return r;
+}
+
+async function orgOf(s: Services): Promise<Org> {
+  return (await s.store.getOrg()) ?? { users: [], teams: [] };
 }
 
 /** Unparseable NDJSON lines were also rejected by validation; report each row once. */

@@ -1,20 +1,81 @@
-// The web console: a static page that talks to the API with the admin token from the URL fragment.
+// The web console: one static page for every role. Org users arrive through a signed link on a card
+// (/console/open?t=…, which starts their session); admins may also use the admin token from the URL fragment.
 import { readFile } from 'node:fs/promises';
 import Router from '@koa/router';
+import type { Context } from 'koa';
+import { CSRF_COOKIE, SESSION_COOKIE, viewerOf } from './auth.ts';
+import { HttpError } from './errors.ts';
+import { SESSION_HOURS, TokenRefused } from './links.ts';
 import type { Services } from './services.ts';
 
 const page = new URL('./console/index.html', import.meta.url);
+const CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'";
 
-export function consoleRouter(_s: Services): Router {
+const REFUSALS = {
+  expired: ['链接已过期', 'This link has expired', '请在聊天中重新打开最新卡片上的链接，或发送“帮助”获取新的链接。', 'Open the link on a newer card, or send "help" to the bot for a new one.'],
+  invalid: ['链接无效', 'This link is not valid', '链接不完整或被修改过。请从聊天卡片上重新打开。', 'The link is incomplete or was changed. Open it again from the card in your chat.'],
+  signed_out: ['链接已失效', 'This link no longer works', '你已退出登录，之前的链接随之失效。请打开新卡片上的链接。', 'You signed out, which ends every earlier link. Open the link on a newer card.'],
+  unknown_user: ['无法登录', 'Cannot sign in', '此链接对应的用户已不在组织中，请联系管理员。', 'The person this link was made for is no longer in the org. Ask your admin.'],
+} as const;
+
+function refusalPage(ctx: Context, status: number, reason: keyof typeof REFUSALS): void {
+  const [zh, en, zhText, enText] = REFUSALS[reason];
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', CSP);
+  ctx.body = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${zh} · tierbot</title>
+<style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;padding:32px 20px;color:#1f2329;background:#f5f6f7}main{max-width:480px;margin:auto;background:#fff;border-radius:8px;padding:20px 24px;box-shadow:0 1px 3px #0002}h1{font-size:20px;margin:0 0 8px}p{line-height:1.6;margin:6px 0}.en{color:#646a73}</style></head>
+<body><main data-refusal="${reason}"><h1>${zh}</h1><p>${zhText}</p><h1 class="en">${en}</h1><p class="en">${enText}</p></main></body></html>`;
+}
+
+const secure = (s: Services, ctx: Context) => ctx.secure || s.env.PUBLIC_BASE_URL.startsWith('https:');
+
+export function consoleRouter(s: Services): Router {
   const r = new Router();
   let html: string | null = null;
-  r.get('/', (ctx) => ctx.redirect('/console'));
-  r.get('/console', async (ctx) => {
+  const serve = async (ctx: Context) => {
     html ??= await readFile(page, 'utf8');
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'");
+    ctx.set('Content-Security-Policy', CSP);
+    // the signed link's token never lingers in the page's address or in what it links to
+    ctx.set('Referrer-Policy', 'no-referrer');
     ctx.body = html;
+  };
+  r.get('/', (ctx) => ctx.redirect('/console'));
+  r.get('/console', serve);
+  r.get('/console/customers/:id', serve);
+
+  // a signed link from a card: a session for its user, then the page it names
+  r.get('/console/open', async (ctx) => {
+    ctx.set('Referrer-Policy', 'no-referrer');
+    const token = typeof ctx.query.t === 'string' ? ctx.query.t : '';
+    let opened: { userId: string; page: string };
+    try {
+      opened = await s.links.openLink(token);
+    } catch (err) {
+      if (err instanceof TokenRefused) return refusalPage(ctx, 401, err.reason);
+      throw err;
+    }
+    const user = (await s.store.getOrg())?.users.find((u) => u.id === opened.userId);
+    if (!user) return refusalPage(ctx, 403, 'unknown_user');
+    const { token: session, session: { csrf } } = await s.links.startSession(user.id);
+    const cookie = { sameSite: 'lax' as const, secure: secure(s, ctx), path: '/', maxAge: SESSION_HOURS * 3600_000, overwrite: true };
+    ctx.cookies.set(SESSION_COOKIE, session, { ...cookie, httpOnly: true });
+    // readable by the page, which sends it back in x-csrf-token (a cross-site page can read neither cookie)
+    ctx.cookies.set(CSRF_COOKIE, csrf, { ...cookie, httpOnly: false });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.redirect(opened.page);
+  });
+
+  // ends the session and every link issued to this user until now
+  r.post('/console/logout', async (ctx) => {
+    const v = await viewerOf(ctx, s.gate);
+    if (!v || v.kind !== 'user') throw new HttpError(401, 'unauthorized', 'no console session');
+    await s.links.signOut(v.user.id);
+    for (const name of [SESSION_COOKIE, CSRF_COOKIE]) ctx.cookies.set(name, null, { path: '/', overwrite: true });
+    ctx.body = { signedOut: v.user.id };
   });
   return r;
 }

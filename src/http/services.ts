@@ -12,6 +12,8 @@ import type { ConfigFiles } from '../config/files.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
+import type { Gate } from './auth.ts';
+import type { SignedLinks } from './links.ts';
 import type { AppMetrics } from './metrics.ts';
 
 export interface Services {
@@ -23,6 +25,10 @@ export interface Services {
   metrics: AppMetrics;
   policies: PolicyService;
   recomputer: Recomputer;
+  /** signed console links and sessions */
+  links: SignedLinks;
+  /** who may call the API (the admin token, console sessions) */
+  gate: Gate;
   version: string;
 }
 

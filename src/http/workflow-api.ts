@@ -18,7 +18,7 @@ const scoreBody = z.strictObject({
 const decisionBody = z.strictObject({ decidedBy: z.string().min(1), outcome: z.enum(['approved', 'rejected']), reason: z.string().max(500).optional() });
 const digestBody = z.strictObject({ teamId: z.string().min(1).optional() }).default({});
 export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
-  const r = new AdminRouter(s.env.ADMIN_TOKEN);
+  const r = new AdminRouter(s.gate);
 
   r.post('/scores', async (ctx) => {
     const body = validate(scoreBody, await readDocument(ctx), 'body');

@@ -129,13 +129,19 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
       mkdirSync(SHOTS, { recursive: true });
       await summary.screenshot({ path: `${SHOTS}/console-alert-summary.png` });
     }
-    const href = await summary.locator('a').last().getAttribute('href');
-    expect(href).toContain('/console?owner=u-zhang');
-
-    await page.goto(`${app.url}${new URL(href!).pathname}${new URL(href!).search}#token=${TEST_TOKEN}`);
-    const rows = page.locator('#rows tr');
+    // the link is signed for 张三: on their phone (no admin token, a browser of its own) it signs them in
+    const href = (await summary.locator('a').last().getAttribute('href'))!;
+    expect(href).toMatch(/\/console\/open\?t=/);
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    await phone.goto(`${app.url}${new URL(href).pathname}${new URL(href).search}`);
+    expect(new URL(phone.url()).pathname + new URL(phone.url()).search).toBe('/console');
+    const rows = phone.locator('#rows tr');
     await expect.poll(() => rows.count()).toBeGreaterThan(0);
-    const owners = await page.locator('#rows tr td:nth-child(2)').allTextContents();
-    expect(new Set(owners)).toEqual(new Set(['u-zhang']));
+    // their own customers only, under their name
+    const owners = await phone.locator('#rows tr td:nth-child(2)').allTextContents();
+    expect(new Set(owners)).toEqual(new Set(['张三']));
+    expect(await phone.locator('#who').textContent()).toContain('张三');
+    const mine = (await app.api('/api/v1/customers?ownerId=u-zhang&limit=500')).body.items.length;
+    expect(await rows.count()).toBe(Math.min(mine, 50));
   });
 });

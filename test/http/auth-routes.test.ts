@@ -34,6 +34,11 @@ const PLATFORMS = {
 const OPEN = new Set([
   'GET /',
   'GET /console',
+  // the console page again (a customer's), with no data in it: the page reads the API
+  'GET /console/customers/:id',
+  // a signed link from a card (its own check: test/http/console-session.test.ts), and signing out of its session
+  'GET /console/open',
+  'POST /console/logout',
   'GET /healthz',
   'GET /metrics',
   'POST /webhooks/feishu',

@@ -93,7 +93,9 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
       expect(text(summary)).toContain('15');
       // the reason's numbers are on the row: the month whose spend fell
       expect(table.rows[0][5]).toMatch(/\d/);
-      expect(summary.card.actions.find((a) => a.type === 'link')).toMatchObject({ url: expect.stringContaining('owner=u-zhang') });
+      // its link signs 张三 in and opens their customers
+      const link = summary.card.actions.find((a) => a.type === 'link') as { url: string };
+      expect(await app.bot.links.openLink(new URL(link.url).searchParams.get('t')!)).toEqual({ userId: 'u-zhang', page: '/console?owner=u-zhang' });
 
       // managers: one team summary each, no copies of the rep's cards
       for (const manager of ['u-li', 'u-wang']) {

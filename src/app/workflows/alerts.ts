@@ -12,7 +12,7 @@ import type { CustomerRecord, Org, OrgUser, RunRecord } from '../../ports/store.
 import { localeOf } from '../bot.ts';
 import { shownState, type Evaluated } from '../recompute.ts';
 import { valueAtStake } from '../reports.ts';
-import { canActOn, consoleUrl, loadOrg, NotAuthorized, summary, teamById, tierRef, userById, type WorkflowDeps } from './context.ts';
+import { canActOn, consoleLink, loadOrg, NotAuthorized, summary, teamById, tierRef, userById, type WorkflowDeps } from './context.ts';
 import { addNotices, allocate, emptyBook, priorityOf, type Allocation, type NoticeBook } from './notices.ts';
 import type { Scoring } from './scoring.ts';
 
@@ -166,7 +166,7 @@ export class Alerts {
         else await this.scoring.tierChangeTo(user, org, customer, shownState(customer, run.id), customer.state, policy, false);
       }
       if (allocation.total > 0) {
-        const card = this.summaryCard('person', user.name, consoleUrl(this.deps, { owner: user.id }), org, policy, run, date, allocation, localeOf(user));
+        const card = this.summaryCard('person', user.name, await consoleLink(this.deps, user, { owner: user.id }), org, policy, run, date, allocation, localeOf(user));
         await this.deps.notifier.toUser(user, card, { kind: 'alert_summary', subject: `user:${user.id}`, period: run.id }, false);
       }
     }
@@ -176,7 +176,7 @@ export class Alerts {
       if (!team) continue;
       const allocation = allocate(ledger, 0, ALERT_SUMMARY_TOP);
       for (const manager of team.managerIds.flatMap((id) => userById(org, id) ?? [])) {
-        const card = this.summaryCard('team', team.name, consoleUrl(this.deps, { team: team.id }), org, policy, run, date, allocation, localeOf(manager));
+        const card = this.summaryCard('team', team.name, await consoleLink(this.deps, manager, { team: team.id }), org, policy, run, date, allocation, localeOf(manager));
         await this.deps.notifier.toUser(manager, card, { kind: 'alert_summary', subject: `team:${team.id}`, period: run.id }, false);
       }
     }
@@ -225,7 +225,7 @@ export class Alerts {
     const card = churnAlert(
       {
         ref,
-        consoleUrl: consoleUrl(this.deps, customer.id),
+        consoleUrl: await consoleLink(this.deps, owner, customer.id),
         timezone: policy.timezone,
         customer: summary(org, customer),
         tier: tierRef(state),

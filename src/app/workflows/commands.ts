@@ -13,7 +13,7 @@ import { AppError } from '../errors.ts';
 import { atRisk } from '../reports.ts';
 import type { Locale } from '../texts.ts';
 import type { Alerts } from './alerts.ts';
-import { canActOn, consoleUrl, dimensions, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
+import { canActOn, consoleLink, dimensions, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
 import type { Scoring } from './scoring.ts';
 
 export { noticeCard };
@@ -145,7 +145,7 @@ export class Commands {
   ) {}
 
   register(bot: Bot): void {
-    bot.command(['帮助', 'help', '?', '？'], (ctx) => this.reply(ctx, helpCard(ctx.locale, consoleUrl(this.deps))));
+    bot.command(['帮助', 'help', '?', '？'], async (ctx) => this.reply(ctx, helpCard(ctx.locale, await consoleLink(this.deps, ctx.user))));
     bot.command(['客户', 'tier', 'customer'], (ctx) => this.lookup(ctx));
     bot.command(['评分', 'score'], (ctx) => this.score(ctx));
     bot.command(['风险', 'atrisk'], (ctx) => this.myAtRisk(ctx));
@@ -225,16 +225,16 @@ export class Commands {
     const en = ctx.locale === 'en';
     const query = ctx.args.split(/\s+/).filter((w) => !w.includes('=')).join(' ');
     if (!query) {
-      await this.reply(ctx, noticeCard(ctx.locale, en ? 'Which customer?' : '请提供客户', [en ? `Usage: ${command} <name or id>` : `用法：${command} <客户名称或编号>`], consoleUrl(this.deps)));
+      await this.reply(ctx, noticeCard(ctx.locale, en ? 'Which customer?' : '请提供客户', [en ? `Usage: ${command} <name or id>` : `用法：${command} <客户名称或编号>`], await consoleLink(this.deps, ctx.user)));
       return;
     }
     const matches = await this.find(ctx.user, ctx.org, query);
     if (matches.length === 1) return found(matches[0]);
     if (matches.length === 0) {
-      await this.reply(ctx, noMatchCard(ctx.locale, query, consoleUrl(this.deps)));
+      await this.reply(ctx, noMatchCard(ctx.locale, query, await consoleLink(this.deps, ctx.user)));
       return;
     }
-    await this.reply(ctx, pickListCard(ctx.locale, command, matches, consoleUrl(this.deps)));
+    await this.reply(ctx, pickListCard(ctx.locale, command, matches, await consoleLink(this.deps, ctx.user)));
   }
 
   private lookup(ctx: CommandContext): Promise<void> {
@@ -244,7 +244,7 @@ export class Commands {
       const s = c.state;
       const card = customerProfile(
         {
-          ref, consoleUrl: consoleUrl(this.deps, c.id), timezone: policy.timezone, customer: summary(ctx.org, c),
+          ref, consoleUrl: await consoleLink(this.deps, ctx.user, c.id), timezone: policy.timezone, customer: summary(ctx.org, c),
           tier: s ? { ...tierRef(s)!, since: s.since, previous: s.previous } : null, metrics: s?.metrics ?? null, lifecycle: s?.lifecycle ?? null,
           risk: s?.risk ?? null, explanation: s?.explanation ?? null,
           score: c.score ? { points: c.score.points, approvedAt: c.score.approvedAt, approvedBy: userById(ctx.org, c.score.approvedBy) } : null,
@@ -270,10 +270,10 @@ export class Commands {
       try {
         const r = await this.scoring.submit({ user: ctx.user, customerId: c.id, values: pairs, comment, replyTo: to, platform: ctx.event.platform });
         const total = r.total === null || r.total === undefined ? '—' : formatNumber(r.total);
-        await this.reply(ctx, noticeCard(ctx.locale, ctx.locale === 'en' ? 'Submitted for approval' : '评分已提交审批', [`${customerName(c)}${ctx.locale === 'en' ? ': ' : '：'}${total}`], consoleUrl(this.deps, c.id), 'success'));
+        await this.reply(ctx, noticeCard(ctx.locale, ctx.locale === 'en' ? 'Submitted for approval' : '评分已提交审批', [`${customerName(c)}${ctx.locale === 'en' ? ': ' : '：'}${total}`], await consoleLink(this.deps, ctx.user, c.id), 'success'));
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
-        await this.reply(ctx, noticeCard(ctx.locale, ctx.locale === 'en' ? 'Not submitted' : '评分未提交', [err.message], consoleUrl(this.deps, c.id), 'warning'));
+        await this.reply(ctx, noticeCard(ctx.locale, ctx.locale === 'en' ? 'Not submitted' : '评分未提交', [err.message], await consoleLink(this.deps, ctx.user, c.id), 'warning'));
       }
     }, ctx.locale === 'en' ? 'score' : '评分');
   }
@@ -281,7 +281,7 @@ export class Commands {
   private async myAtRisk(ctx: CommandContext): Promise<void> {
     const filter = ctx.user.role === 'rep' ? { ownerId: ctx.user.id } : ctx.user.role === 'manager' ? { teamId: ctx.user.teamId } : {};
     const r = await atRisk(this.deps.store, 10, filter);
-    await this.reply(ctx, atRiskCard(ctx.locale, r, consoleUrl(this.deps)));
+    await this.reply(ctx, atRiskCard(ctx.locale, r, await consoleLink(this.deps, ctx.user)));
   }
 
   private async pending(ctx: CommandContext): Promise<void> {
@@ -293,7 +293,7 @@ export class Commands {
       total: p.total ?? null,
       submitter: userById(ctx.org, p.submittedBy)?.name ?? p.submittedBy,
     }));
-    await this.reply(ctx, pendingCard(ctx.locale, rows, pending.length, consoleUrl(this.deps)));
+    await this.reply(ctx, pendingCard(ctx.locale, rows, pending.length, await consoleLink(this.deps, ctx.user)));
   }
 }
 

@@ -5,6 +5,7 @@ import type { Policy } from '../../domain/policy.ts';
 import type { Metrics, TierState } from '../../domain/types.ts';
 import type { DocStore } from '../../ports/doc-store.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { ConsoleLinks, ConsolePage } from '../../ports/links.ts';
 import type { CustomerRecord, Org, OrgTeam, OrgUser, Store } from '../../ports/store.ts';
 import type { AuditLog } from '../audit.ts';
 import type { Bot } from '../bot.ts';
@@ -24,7 +25,8 @@ export interface WorkflowDeps {
   outbox: Outbox;
   audit: AuditLog;
   reevaluator: Reevaluator;
-  publicBaseUrl: string;
+  /** links into the console that cards carry */
+  links: ConsoleLinks;
   /** pending score requests expire after this many days */
   scoreRequestTtlDays: number;
   /** individual churn_alert and tier_change cards a person gets per local day from scheduled runs */
@@ -77,9 +79,10 @@ export function metricPoints(policy: Policy, metrics: Metrics | null | undefined
   return out;
 }
 
-/** The console, opened on one customer (an id) or filtered to an owner's or a team's customers. */
-export function consoleUrl(deps: Pick<WorkflowDeps, 'publicBaseUrl'>, target?: string | { owner?: string; team?: string }): string {
-  const query = typeof target === 'string' ? { customer: target } : (target ?? {});
-  const pairs = Object.entries(query).filter(([, v]) => v).map(([k, v]) => `${k}=${encodeURIComponent(v as string)}`);
-  return `${deps.publicBaseUrl}/console${pairs.length ? `?${pairs.join('&')}` : ''}`;
+/**
+ * The console opened on one customer (an id) or on a filtered list, for the person a card goes to: signed in
+ * as `recipient` (signed, expiring, for that user only); without a recipient (a group chat) behind the sign-in.
+ */
+export function consoleLink(deps: Pick<WorkflowDeps, 'links'>, recipient: OrgUser | null | undefined, page?: string | ConsolePage): Promise<string> {
+  return deps.links.url(recipient?.id ?? null, typeof page === 'string' ? { customer: page } : page);
 }

@@ -76,7 +76,8 @@ export class Digests {
     }));
 
     const card = dailyDigest({
-      consoleUrl: `${this.deps.publicBaseUrl}/console?team=${encodeURIComponent(team.id)}`,
+      // a group chat: the link opens behind the sign-in
+      consoleUrl: await this.deps.links.url(null, { team: team.id }),
       timezone: policy.timezone,
       team: { name: team.name },
       date,

@@ -16,7 +16,7 @@ import type { CustomerRecord, Org, OrgUser } from '../../ports/store.ts';
 import { AppError, NotFound, ValidationFailed } from '../errors.ts';
 import { localeOf } from '../bot.ts';
 import {
-  canActOn, consoleUrl, dimensions, isManagerOf, loadOrg, metricPoints, NotAuthorized, summary, teamOf, tierRef, userById,
+  canActOn, consoleLink, dimensions, isManagerOf, loadOrg, metricPoints, NotAuthorized, summary, teamOf, tierRef, userById,
   type WorkflowDeps,
 } from './context.ts';
 
@@ -79,7 +79,7 @@ export class Scoring {
     const card = scoreForm(
       {
         ref,
-        consoleUrl: consoleUrl(this.deps, customerId),
+        consoleUrl: await consoleLink(this.deps, user, customerId),
         timezone: policy.timezone,
         customer: summary(org, customer),
         tier: tierRef(customer.state),
@@ -137,7 +137,7 @@ export class Scoring {
     const deciders = decidersFor(org, customer).filter((m) => m.id !== user.id);
     const outboxIds: string[] = [];
     for (const manager of deciders) {
-      const card = approvalRequest({ ...this.requestCardData(request, org, customer, policy), ref: request.ref, consoleUrl: consoleUrl(this.deps, customerId), timezone: policy.timezone }, localeOf(manager));
+      const card = approvalRequest({ ...this.requestCardData(request, org, customer, policy), ref: request.ref, consoleUrl: await consoleLink(this.deps, manager, customerId), timezone: policy.timezone }, localeOf(manager));
       const sent = await this.deps.notifier.toUser(manager, card, { kind: 'approval_request', subject: id, period: manager.id }, true);
       outboxIds.push(sent.id);
     }
@@ -222,23 +222,23 @@ export class Scoring {
     }
 
     const base = this.requestCardData(request, d.org, d.customer, policy);
-    const result = (view: 'submitter' | 'managers', ref: string, locale: 'zh-CN' | 'en') =>
+    const result = async (view: 'submitter' | 'managers', ref: string, to: OrgUser | undefined) =>
       approvalResult(
         {
-          view, ref, consoleUrl: consoleUrl(this.deps, request.customerId), timezone: policy.timezone,
+          view, ref, consoleUrl: await consoleLink(this.deps, to, request.customerId), timezone: policy.timezone,
           outcome: d.outcome, request: base, decidedBy: d.by ?? undefined, decidedAt: decision.at, reason: d.reason ?? undefined,
           newValueScore, newTier, supersededAt: d.outcome === 'superseded' ? decision.at : undefined,
           expiredAfterDays: d.outcome === 'expired' ? this.deps.scoreRequestTtlDays : undefined,
         },
-        locale,
+        localeOf(to),
       );
     for (const outboxId of request.managerCards) {
       const manager = managerForRecipient(d.org, outboxId);
-      await this.deps.outbox.enqueueUpdate(outboxId, result('managers', request.ref, localeOf(manager)), `decided-${d.outcome}`);
+      await this.deps.outbox.enqueueUpdate(outboxId, await result('managers', request.ref, manager), `decided-${d.outcome}`);
     }
     const submitter = userById(d.org, request.submittedBy);
     if (submitter) {
-      const card = result('submitter', request.ref, localeOf(submitter));
+      const card = await result('submitter', request.ref, submitter);
       const key = { kind: 'approval_result', subject: request._id, period: d.outcome };
       if (request.replyTo) await this.deps.notifier.reply(request.replyTo, card, key);
       else await this.deps.notifier.toUser(submitter, card, key, true);
@@ -271,7 +271,7 @@ export class Scoring {
     const rule = policy.tiers.find((t) => t.key === state.tier);
     const card = tierChange(
       {
-        ref, consoleUrl: consoleUrl(this.deps, customer.id), timezone: policy.timezone,
+        ref, consoleUrl: await consoleLink(this.deps, user, customer.id), timezone: policy.timezone,
         customer: summary(org, customer), from: tierRef(before), to: tierRef(state)!, explanation: state.explanation,
         playbook: rule?.playbook as never, since: state.since,
       },

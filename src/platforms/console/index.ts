@@ -1,15 +1,14 @@
 // The console (the web console's embedded messenger) as a platform: built in, always on, no variables and no
 // org fields (its user ids are org user ids). Like the registered platforms it has an identity, a messenger
 // and a receiver; its receiver is the act-as API (routes.ts), mounted on the admin router by the composition.
-import type Router from '@koa/router';
 import type { Clock } from '../../ports/clock.ts';
 import type { DocStore } from '../../ports/doc-store.ts';
 import type { InboundSink } from '../../ports/messenger.ts';
 import type { PlatformDescriptor, PlatformModule } from '../../ports/platform.ts';
 import { ConsoleMessenger } from './messenger.ts';
-import { registerConsoleRoutes, type ConsoleHttp } from './routes.ts';
+import { registerConsoleRoutes, type ConsoleHttp, type ConsoleRouter } from './routes.ts';
 
-export type { ConsoleHttp } from './routes.ts';
+export type { ConsoleHttp, ConsoleRouter } from './routes.ts';
 export { ConsoleMessenger } from './messenger.ts';
 
 export interface ConsoleDeps {
@@ -24,7 +23,7 @@ export interface ConsolePlatformModule extends PlatformModule {
   platform: 'console';
   messenger: ConsoleMessenger;
   /** registers GET /console/inbox, POST /console/action and POST /console/command on the admin router */
-  mount(router: Router, http: ConsoleHttp): void;
+  mount(router: ConsoleRouter, http: ConsoleHttp): void;
 }
 
 export const consolePlatform = {

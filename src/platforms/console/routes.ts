@@ -3,12 +3,17 @@
 // normalised InboundAction / InboundMessage the chat platforms hand the sink; the answer waits for the
 // handler's work and its cards, so the console shows the result at once.
 import { randomUUID } from 'node:crypto';
-import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { InboundSink } from '../../ports/messenger.ts';
 import type { ConsoleMessenger } from './messenger.ts';
 import { render } from './render.ts';
+
+/** Where the routes go: the API's router, for the org users it lets in as well as for admins. */
+export interface ConsoleRouter {
+  get(path: string, handler: Middleware): unknown;
+  post(path: string, handler: Middleware): unknown;
+}
 
 /** How the admin API reads and validates a body (its limits and error answers), lent to the console's routes. */
 export interface ConsoleHttp {
@@ -16,6 +21,8 @@ export interface ConsoleHttp {
   document(ctx: Context): Promise<unknown>;
   /** the input as the schema's output, or the API's 422 with every problem */
   validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S>;
+  /** the user the request may act as: the one asked for (admins), else the caller themselves (403 for anyone else) */
+  actAs(ctx: Context, requested: string): string;
 }
 
 export interface ConsoleRoutesDeps {
@@ -38,19 +45,20 @@ const consoleAction = z.strictObject({
 const consoleCommand = z.strictObject({ as: actAs, text: z.string().min(1).max(500) });
 
 /** Registers the console's routes on `router` (the admin router, prefix /api/v1: the bearer check is its). */
-export function registerConsoleRoutes(router: Router, http: ConsoleHttp, { sink, messenger, settle }: ConsoleRoutesDeps): void {
+export function registerConsoleRoutes(router: ConsoleRouter, http: ConsoleHttp, { sink, messenger, settle }: ConsoleRoutesDeps): void {
   router.get('/console/inbox', async (ctx) => {
     const q = http.validate(inboxQuery, ctx.query, 'query');
-    const cards = await messenger.inbox(q.as, q.limit);
+    const cards = await messenger.inbox(http.actAs(ctx, q.as), q.limit);
     ctx.body = { items: cards.map((c) => ({ id: c._id, createdAt: c.createdAt, updatedAt: c.updatedAt, card: render(c.card) })) };
   });
   router.post('/console/action', async (ctx) => {
     const body = http.validate(consoleAction, await http.document(ctx), 'body');
+    const as = http.actAs(ctx, body.as);
     const reply = await sink.handleAction({
       type: 'action',
       platform: 'console',
       eventId: randomUUID(),
-      actor: { platform: 'console', platformUserId: body.as },
+      actor: { platform: 'console', platformUserId: as },
       action: body.action,
       ref: body.ref,
       option: body.option,
@@ -62,7 +70,8 @@ export function registerConsoleRoutes(router: Router, http: ConsoleHttp, { sink,
   });
   router.post('/console/command', async (ctx) => {
     const body = http.validate(consoleCommand, await http.document(ctx), 'body');
-    await sink.handleMessage({ type: 'message', platform: 'console', eventId: randomUUID(), actor: { platform: 'console', platformUserId: body.as }, text: body.text, chat: { id: body.as, kind: 'p2p' } });
+    const as = http.actAs(ctx, body.as);
+    await sink.handleMessage({ type: 'message', platform: 'console', eventId: randomUUID(), actor: { platform: 'console', platformUserId: as }, text: body.text, chat: { id: as, kind: 'p2p' } });
     await settle();
     ctx.body = { ok: true };
   });
