@@ -1,5 +1,5 @@
 // customer_profile (README "Chat"): to whoever asked. Tier, metrics, value score, risk, explanation.
-// Actions: score · claim.
+// Actions: score · claim; for a customer at risk also log contact · snooze its alerts (as on the churn alert).
 import type { Explanation, Lifecycle, Metrics, Risk } from '../src/domain/types.ts';
 import {
   callback,
@@ -18,8 +18,8 @@ import {
 } from './common.ts';
 import { riskTone } from './churn-alert.ts';
 import { formatDate, formatNumber } from './format.ts';
-import { dimensionLabel, lifecycleLabel, metricLabel, riskLabel, t } from './i18n.ts';
-import { type Block, type Card, DEFAULT_LOCALE, type Field, type Locale } from './model.ts';
+import { dimensionLabel, lifecycleLabel, metricLabel, outcomeLabel, riskLabel, t } from './i18n.ts';
+import { type Block, type Card, CONTACT_OUTCOMES, DEFAULT_LOCALE, type Field, type Locale } from './model.ts';
 
 export interface CustomerProfileData extends CardContext {
   customer: CustomerSummary;
@@ -33,6 +33,8 @@ export interface CustomerProfileData extends CardContext {
   score?: { points: Record<string, number>; approvedBy?: Person; approvedAt?: string } | null;
   /** the policy's dimensions, to label the score's points */
   dimensions?: DimensionInfo[];
+  /** default 7 (the "snooze" action of a customer at risk) */
+  snoozeDays?: number;
 }
 
 const PROFILE_METRICS: (keyof Metrics)[] = [
@@ -117,6 +119,16 @@ export function customerProfile(data: CustomerProfileData, locale: Locale = DEFA
     actions: [
       callback('score.open', t(locale, 'btn.score'), data.ref, { style: 'primary' }),
       callback('followup.claim', t(locale, 'btn.claim'), data.ref),
+      ...(data.risk && data.risk.level !== 'none'
+        ? [
+            callback('contact.log', t(locale, 'btn.contact'), data.ref, {
+              options: CONTACT_OUTCOMES.map((o) => ({ value: o, label: outcomeLabel(locale, o) })),
+            }),
+            callback('alert.snooze', t(locale, 'btn.snooze'), data.ref, {
+              confirm: { title: t(locale, 'confirm.snooze.title'), text: t(locale, 'confirm.snooze.text', { days: data.snoozeDays ?? 7 }) },
+            }),
+          ]
+        : []),
     ],
     url: data.consoleUrl,
   };

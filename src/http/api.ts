@@ -74,7 +74,8 @@ export function apiRouter(s: Services): AdminRouter {
     const c = await s.store.getCustomer(ctx.params.id);
     // someone else's customer is answered like a missing one: its existence is not theirs to know
     if (!c || !canSee(viewer(ctx), await orgOf(s), c)) throw new NotFound(`customer "${ctx.params.id}"`);
-    ctx.body = customerView(c, await s.store.getHistory(c.id));
+    const v = viewer(ctx);
+    ctx.body = customerView(c, await s.store.getHistory(c.id), v.kind === 'user' ? (v.user.locale ?? 'zh-CN') : 'zh-CN');
   });
 
   r.post('/orders', async (ctx) => {

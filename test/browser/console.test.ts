@@ -143,5 +143,40 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
     expect(await phone.locator('#who').textContent()).toContain('张三');
     const mine = (await app.api('/api/v1/customers?ownerId=u-zhang&limit=500')).body.items.length;
     expect(await rows.count()).toBe(Math.min(mine, 50));
+    await phone.close();
+  });
+
+  it('opens a customer from a signed link on a phone: why the tier, the risk with its numbers, snooze from the page; another team stays closed', async () => {
+    const atRisk = (await app.api('/api/v1/reports/at-risk?ownerId=u-zhang&limit=1')).body.items[0];
+    const link = await app.bot.links.url('u-zhang', { customer: atRisk.id });
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    await phone.goto(`${app.url}${new URL(link).pathname}${new URL(link).search}`);
+    expect(new URL(phone.url()).pathname).toBe(`/console/customers/${atRisk.id}`);
+    const view = phone.locator('#customer-view');
+    await view.locator('h2').first().waitFor();
+    expect(await view.locator('h2').first().textContent()).toBe(atRisk.name);
+    const explanation = view.locator('[data-section="explanation"]');
+    expect(await explanation.textContent()).toContain('为什么是这个层级');
+    const risk = view.locator('[data-section="risk"]');
+    expect(await risk.textContent()).toMatch(/\d/);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    if (process.env.TIERBOT_SCREENSHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await phone.screenshot({ path: `${SHOTS}/console-customer-phone.png`, fullPage: true });
+    }
+    // the card's actions, through the same handlers the chat platforms use
+    await view.getByRole('button', { name: /客户卡片/ }).click();
+    const card = view.locator('article[data-kind="customer_profile"]');
+    await card.waitFor();
+    await card.getByRole('button', { name: /暂缓7天/ }).click();
+    await expect.poll(() => phone.locator('#toast').textContent()).toContain('已暂停提醒 7 天');
+    expect(await app.bot.store.docs.get('snoozes', atRisk.id)).toMatchObject({ by: 'u-zhang' });
+
+    // a customer of the other team: nothing of it is shown
+    const other = (await app.api('/api/v1/customers?teamId=t-south&limit=1')).body.items[0];
+    await phone.goto(`${app.url}/console/customers/${encodeURIComponent(other.id)}`);
+    await expect.poll(() => phone.locator('#error').textContent()).toContain('not found');
+    expect(await phone.locator('#customer-view').textContent()).not.toContain(other.name);
+    await phone.close();
   });
 });

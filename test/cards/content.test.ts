@@ -391,14 +391,17 @@ describe.each(LOCALES)('tier_change and customer_profile (%s)', (locale) => {
     expect(texts(c).feishu).toContain('1/2');
   });
 
-  it('customer_profile shows tier, value score, metrics, risk and explanation; score · claim', () => {
+  it('customer_profile shows tier, value score, metrics, risk and explanation; score · claim, and for a risk contact · snooze', () => {
     const c = customerProfile(profileData(), locale);
     const t = texts(c).feishu;
     expect(t).toContain('84');
     expect(t).toContain('¥40,100');
     expect(t).toContain('3.5%');
     expect(t).toContain('R5 F5 M4');
-    expect(c.actions.map((a) => a.key)).toEqual(['score.open', 'followup.claim']);
+    expect(profileData().risk?.level).not.toBe('none');
+    expect(c.actions.map((a) => a.key)).toEqual(['score.open', 'followup.claim', 'contact.log', 'alert.snooze']);
+    const calm = customerProfile(profileData({ risk: { level: 'none', reasons: [] } }), locale);
+    expect(calm.actions.map((a) => a.key)).toEqual(['score.open', 'followup.claim']);
   });
 
   it('customer_profile of a never evaluated customer', () => {

@@ -12,7 +12,7 @@ import type { Bot, CommandContext } from '../bot.ts';
 import { AppError } from '../errors.ts';
 import { atRisk } from '../reports.ts';
 import type { Locale } from '../texts.ts';
-import type { Alerts } from './alerts.ts';
+import { SNOOZE_DAYS, type Alerts } from './alerts.ts';
 import { canActOn, consoleLink, dimensions, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
 import type { Scoring } from './scoring.ts';
 
@@ -249,6 +249,7 @@ export class Commands {
           risk: s?.risk ?? null, explanation: s?.explanation ?? null,
           score: c.score ? { points: c.score.points, approvedAt: c.score.approvedAt, approvedBy: userById(ctx.org, c.score.approvedBy) } : null,
           dimensions: dimensions(policy),
+          snoozeDays: SNOOZE_DAYS,
         },
         ctx.locale,
       );
