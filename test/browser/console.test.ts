@@ -146,6 +146,27 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
     await phone.close();
   });
 
+  it('lets a manager, signed in from a card, approve a score request in the console; and only as themselves', async () => {
+    const customer = (await app.api('/api/v1/customers?ownerId=u-zhang&limit=1')).body.items[0];
+    const submitted = await app.api('/api/v1/scores', { method: 'POST', json: { customerId: customer.id, points: { profitability: 70, strength: 60 }, comment: '新签年度框架', submittedBy: 'u-zhang' } });
+    expect(submitted.status).toBe(201);
+    await app.bot.chat.settle(); // the outbox worker does not run in tests: deliver the approval card
+    const link = await app.bot.links.url('u-li', {});
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    await phone.goto(`${app.url}${new URL(link).pathname}${new URL(link).search}`);
+    await phone.click('#tab-inbox');
+    // the act-as list holds the manager alone: the simulator is for admins
+    await expect.poll(() => phone.locator('#as option').allTextContents()).toEqual(['李经理（经理）']);
+    const request = phone.locator('article[data-kind="approval_request"]').filter({ hasText: '新签年度框架' });
+    await request.waitFor();
+    await request.getByRole('button', { name: /通过/ }).click();
+    await expect.poll(() => phone.locator('#toast').textContent()).toContain('已通过');
+    const decided = (await app.api(`/api/v1/scores?customerId=${customer.id}`)).body.items[0];
+    expect(decided).toMatchObject({ status: 'approved' });
+    expect((await app.api(`/api/v1/customers/${customer.id}`)).body.score.points).toEqual({ profitability: 70, strength: 60 });
+    await phone.close();
+  });
+
   it('opens a customer from a signed link on a phone: why the tier, the risk with its numbers, snooze from the page; another team stays closed', async () => {
     const atRisk = (await app.api('/api/v1/reports/at-risk?ownerId=u-zhang&limit=1')).body.items[0];
     const link = await app.bot.links.url('u-zhang', { customer: atRisk.id });
