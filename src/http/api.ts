@@ -6,7 +6,7 @@ import { ingestCustomers, ingestOrders } from '../app/ingest.ts';
 import { isoInstant } from '../app/inputs.ts';
 import { parseOrg } from '../config/org.ts';
 import { RecomputeBusyError } from '../app/recompute.ts';
-import { atRisk, distribution, movements, pareto, simulate } from '../app/reports.ts';
+import { atRisk, distribution, distributionByRun, movements, pareto, simulate, tierKpis, valueAtStakeBy } from '../app/reports.ts';
 import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from './services.ts';
 import { canSee, scopeOf } from '../app/access.ts';
@@ -135,12 +135,23 @@ export function apiRouter(s: Services): AdminRouter {
   r.forUsers.get('/reports/distribution', async (ctx) => {
     ctx.body = await distribution(s.store, (await s.policies.active()).policy, scopeOf(viewer(ctx), await orgOf(s)));
   });
-  r.get('/reports/pareto', async (ctx) => {
-    ctx.body = await pareto(s.store);
+  r.forUsers.get('/reports/pareto', async (ctx) => {
+    ctx.body = await pareto(s.store, scopeOf(viewer(ctx), await orgOf(s)));
   });
-  r.get('/reports/movements', async (ctx) => {
+  r.forUsers.get('/reports/movements', async (ctx) => {
     const since = validate(z.object({ since: isoInstant }), ctx.query, 'query').since;
-    ctx.body = await movements(s.store, new Date(Date.parse(since)).toISOString());
+    ctx.body = await movements(s.store, new Date(Date.parse(since)).toISOString(), scopeOf(viewer(ctx), await orgOf(s)));
+  });
+  // the dashboard's KPIs per tier and value at stake by team and owner, over what the viewer may see
+  r.forUsers.get('/reports/tiers', async (ctx) => {
+    ctx.body = await tierKpis(s.store, (await s.policies.active()).policy, scopeOf(viewer(ctx), await orgOf(s)));
+  });
+  r.forUsers.get('/reports/distribution/runs', async (ctx) => {
+    ctx.body = await distributionByRun(s.store, scopeOf(viewer(ctx), await orgOf(s)));
+  });
+  r.forUsers.get('/reports/value-at-stake', async (ctx) => {
+    const org = await orgOf(s);
+    ctx.body = await valueAtStakeBy(s.store, org, scopeOf(viewer(ctx), org));
   });
   r.forUsers.get('/reports/at-risk', async (ctx) => {
     const q = validate(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), teamId: z.string().optional(), ownerId: z.string().optional() }), ctx.query, 'query');
