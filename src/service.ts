@@ -12,6 +12,7 @@ import { Recovery } from './jobs/recovery.ts';
 import { HEARTBEAT_MS, Instances } from './app/instances.ts';
 import { apiRouter } from './http/api.ts';
 import { workflowRouter } from './http/workflow-api.ts';
+import { policyRouter } from './http/policy-api.ts';
 import { actAs, AdminRouter, type Gate } from './http/auth.ts';
 import { consoleKey, SignedLinks } from './http/links.ts';
 import { readDocument, validate } from './http/body.ts';
@@ -164,6 +165,7 @@ function buildApp(s: Services, chat: Chat): Koa {
   for (const p of chat.platforms) if (p.routes) mount(app, p.routes);
   mount(app, apiRouter(s));
   mount(app, workflowRouter(s, chat));
+  mount(app, policyRouter(s));
   // the console platform's receiver: its act-as routes under /api/v1, behind the admin token
   const consoleApi = new AdminRouter(s.gate);
   chat.console.mount(consoleApi.forUsers, { document: readDocument, validate, actAs });
