@@ -1,6 +1,8 @@
 // The web console: one static page for every role. Org users arrive through a signed link on a card
 // (/console/open?t=…, which starts their session); admins may also use the admin token from the URL fragment.
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { CSRF_COOKIE, SESSION_COOKIE, viewerOf } from './auth.ts';
@@ -9,6 +11,9 @@ import { SESSION_HOURS, TokenRefused } from './links.ts';
 import type { Services } from './services.ts';
 
 const page = new URL('./console/index.html', import.meta.url);
+const dashboardPage = new URL('./console/dashboard.html', import.meta.url);
+// the dashboard's charts: ECharts as installed by npm, served by us (no CDN, no build step)
+const ECHARTS = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
 const CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'";
 
 const REFUSALS = {
@@ -46,6 +51,34 @@ export function consoleRouter(s: Services): Router {
   r.get('/', (ctx) => ctx.redirect('/console'));
   r.get('/console', serve);
   r.get('/console/customers/:id', serve);
+
+  // the dashboard: its own page, the same sign-in (session or admin token) as the console's
+  let dashboard: string | null = null;
+  r.get('/console/dashboard', async (ctx) => {
+    dashboard ??= await readFile(dashboardPage, 'utf8');
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Security-Policy', CSP);
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.body = dashboard;
+  });
+  let echarts: { size: number; etag: string } | null = null;
+  r.get('/console/assets/echarts.min.js', async (ctx) => {
+    if (!echarts) {
+      const { size, mtimeMs } = await stat(ECHARTS);
+      echarts = { size, etag: `"echarts-${size.toString(36)}-${Math.floor(mtimeMs).toString(36)}"` };
+    }
+    ctx.set('Cache-Control', 'public, max-age=2592000');
+    ctx.set('ETag', echarts.etag);
+    ctx.type = 'application/javascript; charset=utf-8';
+    ctx.status = 200; // ctx.fresh compares validators only for a successful answer
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.length = echarts.size;
+    ctx.body = createReadStream(ECHARTS);
+  });
 
   // a signed link from a card: a session for its user, then the page it names
   r.get('/console/open', async (ctx) => {
