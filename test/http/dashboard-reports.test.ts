@@ -1,7 +1,10 @@
 // The dashboard's report endpoints per role, on both stores: a rep's numbers are those of their own
 // customers, a manager's those of their teams, an admin's everyone's. Every expectation is recomputed here
 // from the customers as the admin token reads them (their metrics, risk and history), filtered by hand.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { valueAtStake } from '../../src/app/reports.ts';
 import { hasMongo } from '../setup/mongo.ts';
 import { fixedClock, makeTestStore, startApp, type StoreKind, type TestApp } from '../helpers/app.ts';
@@ -206,3 +209,37 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     });
   });
 }
+
+describe('the dashboard page and its chart library', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(new MemoryStore(), { env: { TIERBOT_DEMO: '0' } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('serves ECharts from node_modules with a long cache and answers a revalidation with 304', async () => {
+    const installed = readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), 'utf8');
+    const res = await fetch(`${app.url}/console/assets/echarts.min.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/javascript/);
+    expect(Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1])).toBeGreaterThanOrEqual(7 * 86_400);
+    expect(await res.text()).toBe(installed);
+    // as a browser revalidates its cached copy (fetch() would add cache-control: no-cache to a conditional request)
+    const again = await fetch(`${app.url}/console/assets/echarts.min.js`, { headers: { 'if-none-match': res.headers.get('etag')!, 'cache-control': 'max-age=0' } });
+    expect(again.status).toBe(304);
+  });
+
+  it('serves the dashboard page uncached, under the console CSP, loading the chart library from this server', async () => {
+    const res = await fetch(`${app.url}/console/dashboard`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await res.text();
+    expect(html).toContain('<script src="/console/assets/echarts.min.js"></script>');
+    expect(html).not.toMatch(/src="https?:/);
+    // the console links to it
+    expect(await (await fetch(`${app.url}/console`)).text()).toContain('href="/console/dashboard"');
+  });
+});
