@@ -201,6 +201,8 @@ export async function valueAtStakeBy(store: Store, org: Org, scope?: CustomerSco
  * The distribution after each of the latest `runs` finished runs, reconstructed from the tier history: the
  * current tally with every later change undone (a first evaluation undone is "unevaluated").
  */
+const HISTORY_LIMIT = 5_000_000;
+
 export async function distributionByRun(store: Store, scope?: CustomerScope, runs = 12) {
   const done = (await store.listRuns(50)).filter((r) => r.status === 'done').sort((a, b) => Date.parse(a.asOf) - Date.parse(b.asOf)).slice(-runs);
   if (done.length === 0) return { runs: [] };
@@ -208,7 +210,9 @@ export async function distributionByRun(store: Store, scope?: CustomerScope, run
   const counts: Record<string, number> = { ...tally.tiers };
   let unevaluated = tally.total - Object.values(counts).reduce((a, b) => a + b, 0);
   const oldest = new Date(Date.parse(done[0].asOf) + 1).toISOString();
-  let rows = await store.historySince(oldest, 5_000_000);
+  let rows = await store.historySince(oldest, HISTORY_LIMIT);
+  // more changes than that since the oldest run: only the latest run (the current tally) is certain
+  const complete = rows.length < HISTORY_LIMIT;
   if (scope) {
     const visible = await visibleIds(store, scope);
     rows = rows.filter((h) => visible.has(h.customerId));
@@ -224,8 +228,9 @@ export async function distributionByRun(store: Store, scope?: CustomerScope, run
       else counts[h.from] = (counts[h.from] ?? 0) + 1;
     }
     out.push({ runId: done[k].id, asOf: done[k].asOf, tiers: Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)), unevaluated });
+    if (!complete) break;
   }
-  return { runs: out.reverse() };
+  return { complete, runs: out.reverse() };
 }
 
 /** What `policy` would do at `asOf`: distribution and from→to matrix; nothing is written. */

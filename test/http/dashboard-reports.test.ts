@@ -189,6 +189,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
 
     it.each(Object.keys(OWNERS_SEEN))('the distribution after each run for %s, from the tier history', async (userId) => {
       const body = await as(userId, '/api/v1/reports/distribution/runs');
+      expect(body.complete).toBe(true);
       expect(body.runs.map((r: { runId: string }) => r.runId)).toEqual(runs.map((r) => r.id));
       for (const [i, run] of runs.entries()) {
         const tiers: Record<string, number> = {};
