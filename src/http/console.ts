@@ -12,6 +12,7 @@ import type { Services } from './services.ts';
 
 const page = new URL('./console/index.html', import.meta.url);
 const dashboardPage = new URL('./console/dashboard.html', import.meta.url);
+const policyPage = new URL('./console/policy.html', import.meta.url);
 // the dashboard's charts: ECharts as installed by npm, served by us (no CDN, no build step)
 const ECHARTS = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
 const CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'";
@@ -38,9 +39,11 @@ const secure = (s: Services, ctx: Context) => ctx.secure || s.env.PUBLIC_BASE_UR
 
 export function consoleRouter(s: Services): Router {
   const r = new Router();
-  let html: string | null = null;
-  const serve = async (ctx: Context) => {
-    html ??= await readFile(page, 'utf8');
+  // the console's pages: static, uncached, read once; their data comes from the API
+  const cache = new Map<URL, string>();
+  const serve = (file: URL) => async (ctx: Context) => {
+    let html = cache.get(file);
+    if (html === undefined) cache.set(file, (html = await readFile(file, 'utf8')));
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Content-Security-Policy', CSP);
@@ -49,19 +52,11 @@ export function consoleRouter(s: Services): Router {
     ctx.body = html;
   };
   r.get('/', (ctx) => ctx.redirect('/console'));
-  r.get('/console', serve);
-  r.get('/console/customers/:id', serve);
-
-  // the dashboard: its own page, the same sign-in (session or admin token) as the console's
-  let dashboard: string | null = null;
-  r.get('/console/dashboard', async (ctx) => {
-    dashboard ??= await readFile(dashboardPage, 'utf8');
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Content-Security-Policy', CSP);
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.body = dashboard;
-  });
+  r.get('/console', serve(page));
+  r.get('/console/customers/:id', serve(page));
+  // the dashboard and the policy page (admins): their own pages, the same sign-in as the console's
+  r.get('/console/dashboard', serve(dashboardPage));
+  r.get('/console/policy', serve(policyPage));
   let echarts: { size: number; etag: string } | null = null;
   r.get('/console/assets/echarts.min.js', async (ctx) => {
     if (!echarts) {

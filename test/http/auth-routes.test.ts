@@ -36,6 +36,10 @@ const OPEN = new Set([
   'GET /console',
   // the console page again (a customer's), with no data in it: the page reads the API
   'GET /console/customers/:id',
+  // the dashboard and the policy page, and the charting library they load: pages without data, like the console
+  'GET /console/dashboard',
+  'GET /console/policy',
+  'GET /console/assets/echarts.min.js',
   // a signed link from a card (its own check: test/http/console-session.test.ts), and signing out of its session
   'GET /console/open',
   'POST /console/logout',

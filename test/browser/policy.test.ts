@@ -1,0 +1,73 @@
+// The policy page in a real browser (Debian's chromium via playwright-core): an admin edits the policy, sees a
+// problem by its path, previews the what-if, applies it, and sees the new version and its diff.
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
+import { seedDemo } from '../../src/app/demo.ts';
+import { fixedClock, startApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (!CHROMIUM && process.env.CI) throw new Error('chromium is not installed (apt-get install chromium); CI requires the browser tests');
+const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
+
+describe.skipIf(!CHROMIUM)('the policy page in chromium', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00'), env: { TIERBOT_DEMO: '0' } });
+    await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
+    await app.bot.recomputer.start().done;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'zh-CN' });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('edits, refuses a broken draft by its path, previews, applies a new version and diffs it', async () => {
+    await page.goto(`${app.url}/console/policy#token=${TEST_TOKEN}`);
+    const editor = page.locator('#yaml');
+    await expect.poll(() => editor.inputValue()).toContain('tiers:');
+    const original = await editor.inputValue();
+
+    // weights that do not sum to 1: the problem is named by its path, and nothing can be applied
+    await editor.fill(original.replace(/weight: ([\d.]+)/, 'weight: 0.99'));
+    await page.click('#preview');
+    await expect.poll(() => page.locator('#problems').textContent()).toMatch(/valueScore\.dimensions/);
+    expect(await page.locator('#apply').isDisabled()).toBe(true);
+
+    // a stricter tier A: the preview shows who moves, before anything is written
+    const draft = original.replace(/(metric: monetary\n\s+op: \w+\n\s+value: )(\d+)/, (_m, head, v) => head + String(Number(v) * 3));
+    expect(draft).not.toBe(original);
+    await editor.fill(draft);
+    await page.click('#preview');
+    await page.locator('#what-if').waitFor();
+    const w = (await app.api('/api/v1/policy/what-if', { method: 'POST', body: draft, headers: { 'content-type': 'application/yaml' } })).body;
+    expect(w.changed).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('#changed b').textContent()).toBe(w.changed.toLocaleString('zh-CN'));
+    // the distribution table shows tier A shrinking
+    const rowA = page.locator('#distribution tr', { hasText: /^A/ });
+    expect(await rowA.locator('td.down').count()).toBe(1);
+    expect(await page.locator('#notices').textContent()).toContain('不发单条提醒卡片');
+    expect((await app.api('/api/v1/policy/versions')).body.items).toHaveLength(1);
+    if (process.env.TIERBOT_SCREENSHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: `${SHOTS}/console-policy.png`, fullPage: true });
+    }
+
+    // apply: a new version, listed, and its diff against the first
+    await page.click('#apply');
+    await expect.poll(() => page.locator('#state').textContent()).toContain('v2');
+    expect((await app.api('/api/v1/policy')).body.version).toBe(2);
+    await page.selectOption('#from', '1');
+    await page.selectOption('#to', '2');
+    await page.click('#diff');
+    await expect.poll(() => page.locator('#diff-out .add').count()).toBeGreaterThan(0);
+    expect(await page.locator('#diff-out').textContent()).toMatch(/^\+\s+value: 30000$/m);
+  });
+});
