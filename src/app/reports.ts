@@ -1,8 +1,7 @@
-// Report data for the dashboard and for simulate (README "HTTP API"). Reads only; never writes.
-import { compilePolicy, evaluateCustomer } from '../domain/engine.ts';
+// Report data for the dashboard (README "HTTP API"); what a draft policy would do is what-if.ts. Reads only.
 import type { Policy } from '../domain/policy.ts';
 import type { CustomerRecord, CustomerScope, Org, Store } from '../ports/store.ts';
-import { collectPopulation, RECOMPUTE_BATCH, yieldToEventLoop } from './recompute.ts';
+import { RECOMPUTE_BATCH, yieldToEventLoop } from './recompute.ts';
 
 export async function distribution(store: Store, policy: Policy, scope?: CustomerScope) {
   const tally = await store.tally(scope ? { scope } : undefined);
@@ -231,27 +230,4 @@ export async function distributionByRun(store: Store, scope?: CustomerScope, run
     if (!complete) break;
   }
   return { complete, runs: out.reverse() };
-}
-
-/** What `policy` would do at `asOf`: distribution and from→to matrix; nothing is written. */
-export async function simulate(store: Store, policy: Policy, asOf: number) {
-  const compiled = compilePolicy(policy, 0);
-  const stats = await collectPopulation(store, compiled, asOf);
-  const distributionCounts: Record<string, number> = Object.fromEntries(policy.tiers.map((t) => [t.key, 0]));
-  const matrix: Record<string, Record<string, number>> = {};
-  let evaluated = 0;
-  let atRiskCount = 0;
-  for await (const batch of store.streamCustomers(RECOMPUTE_BATCH)) {
-    for (const c of batch) {
-      const { state } = evaluateCustomer({ rollup: c.rollup, attributes: c.attributes, score: c.score, current: c.state }, { policy: compiled, asOf, stats, runId: 'simulation' });
-      evaluated++;
-      distributionCounts[state.tier] = (distributionCounts[state.tier] ?? 0) + 1;
-      if (state.risk.level !== 'none') atRiskCount++;
-      const from = c.state?.tier ?? 'none';
-      matrix[from] ??= {};
-      matrix[from][state.tier] = (matrix[from][state.tier] ?? 0) + 1;
-    }
-    await yieldToEventLoop();
-  }
-  return { asOf: new Date(asOf).toISOString(), evaluated, atRisk: atRiskCount, distribution: distributionCounts, matrix };
 }

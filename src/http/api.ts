@@ -6,10 +6,11 @@ import { ingestCustomers, ingestOrders } from '../app/ingest.ts';
 import { isoInstant } from '../app/inputs.ts';
 import { parseOrg } from '../config/org.ts';
 import { RecomputeBusyError } from '../app/recompute.ts';
-import { atRisk, distribution, distributionByRun, movements, pareto, simulate, tierKpis, valueAtStakeBy } from '../app/reports.ts';
+import { atRisk, distribution, distributionByRun, movements, pareto, tierKpis, valueAtStakeBy } from '../app/reports.ts';
 import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from './services.ts';
 import { canSee, scopeOf } from '../app/access.ts';
+import { whatIf } from '../app/what-if.ts';
 import type { Org } from '../ports/store.ts';
 import { AdminRouter, viewer } from './auth.ts';
 import { readBulk, readDocument, readPolicyDocument, validate } from './body.ts';
@@ -119,7 +120,7 @@ export function apiRouter(s: Services): AdminRouter {
     const body = validate(simulateBody, await readPolicyDocument(ctx), 'body');
     const policy = parsePolicy(body.policy);
     if (!policy.ok) throw new ValidationFailed('the policy is invalid', policy.issues.map((i) => ({ ...i, path: `policy.${i.path}` })));
-    ctx.body = await simulate(s.store, policy.policy, body.asOf ? Date.parse(body.asOf) : s.clock.now());
+    ctx.body = await whatIf(s.store, policy.policy, body.asOf ? Date.parse(body.asOf) : s.clock.now(), await orgOf(s), s.clock.now());
   });
 
   r.get('/policy', async (ctx) => {
