@@ -13,6 +13,7 @@ import type { Services } from './services.ts';
 const page = new URL('./console/index.html', import.meta.url);
 const dashboardPage = new URL('./console/dashboard.html', import.meta.url);
 const policyPage = new URL('./console/policy.html', import.meta.url);
+const commonScript = new URL('./console/common.js', import.meta.url);
 // the dashboard's charts: ECharts as installed by npm, served by us (no CDN, no build step)
 const ECHARTS = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
 const CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'";
@@ -57,6 +58,14 @@ export function consoleRouter(s: Services): Router {
   // the dashboard and the policy page (admins): their own pages, the same sign-in as the console's
   r.get('/console/dashboard', serve(dashboardPage));
   r.get('/console/policy', serve(policyPage));
+  // the pages' shared script (sign-in, requests, DOM helpers); changes with the release, so revalidated
+  let common: string | null = null;
+  r.get('/console/assets/common.js', async (ctx) => {
+    common ??= await readFile(commonScript, 'utf8');
+    ctx.type = 'application/javascript; charset=utf-8';
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = common;
+  });
   let echarts: { size: number; etag: string } | null = null;
   r.get('/console/assets/echarts.min.js', async (ctx) => {
     if (!echarts) {

@@ -1,25 +1,14 @@
 // The console in a real browser (Debian's chromium via playwright-core): the tier table, then the
 // core story — act as a rep, score a customer, switch to the manager, approve, see every card update —
 // and the demo's first morning: a rep's alert summary, whose link opens the console on their customers.
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, openPage, screenshot } from './chromium.ts';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { fixedClock, startApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
 import { seed } from '../workflows/helpers.ts';
 import { seedDemo } from '../../src/app/demo.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-// CI must run the browser tests; a developer machine without chromium skips them with a reason
-if (!CHROMIUM && process.env.CI) throw new Error('chromium is not installed (apt-get install chromium); CI requires the browser tests');
-const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
-
-/** Debian's chromium with one page of this size. */
-async function openPage(viewport: { width: number; height: number }): Promise<{ browser: Browser; page: Page }> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  return { browser, page: await browser.newPage({ viewport, locale: 'zh-CN' }) };
-}
 
 describe.skipIf(!CHROMIUM)('console in chromium', () => {
   let app: TestApp;
@@ -36,11 +25,7 @@ describe.skipIf(!CHROMIUM)('console in chromium', () => {
     await app?.close();
   });
 
-  const shot = async (name: string) => {
-    if (!process.env.TIERBOT_SCREENSHOTS) return;
-    mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
 
   it('shows the tier distribution and the tiered customers', async () => {
     await page.goto(`${app.url}/console#token=${TEST_TOKEN}`);
@@ -125,10 +110,7 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
     expect(await summary.textContent()).toContain(atRisk.items[0].name);
     // it fits the phone's width: nothing to scroll sideways
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    if (process.env.TIERBOT_SCREENSHOTS) {
-      mkdirSync(SHOTS, { recursive: true });
-      await summary.screenshot({ path: `${SHOTS}/console-alert-summary.png` });
-    }
+    await screenshot(summary, 'console-alert-summary');
     // the link is signed for 张三: on their phone (no admin token, a browser of its own) it signs them in
     const href = (await summary.locator('a').last().getAttribute('href'))!;
     expect(href).toMatch(/\/console\/open\?t=/);
@@ -181,10 +163,7 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
     const risk = view.locator('[data-section="risk"]');
     expect(await risk.textContent()).toMatch(/\d/);
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    if (process.env.TIERBOT_SCREENSHOTS) {
-      mkdirSync(SHOTS, { recursive: true });
-      await phone.screenshot({ path: `${SHOTS}/console-customer-phone.png`, fullPage: true });
-    }
+    await screenshot(phone, 'console-customer-phone');
     // the card's actions, through the same handlers the chat platforms use
     await view.getByRole('button', { name: /客户卡片/ }).click();
     const card = view.locator('article[data-kind="customer_profile"]');

@@ -1,17 +1,13 @@
 // The dashboard in a real browser (Debian's chromium via playwright-core): a manager opens it on a phone
 // through a signed link; the charts render (ECharts served from node_modules) and the KPI table shows the
 // numbers the API gives that manager, with nothing to scroll sideways.
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, openPage, screenshot } from './chromium.ts';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { seedDemo } from '../../src/app/demo.ts';
 import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (!CHROMIUM && process.env.CI) throw new Error('chromium is not installed (apt-get install chromium); CI requires the browser tests');
-const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
 
 interface Kpi { key: string; customers: number; revenueSharePct: number; revenue: number; avgLifetimeValue: number | null; repurchaseRatePct: number; atRisk: number; valueAtStake: number }
 const FIELDS = ['customers', 'revenueSharePct', 'revenue', 'avgLifetimeValue', 'repurchaseRatePct', 'atRisk', 'valueAtStake'] as const;
@@ -33,8 +29,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in chromium', () => {
     clock.set('2026-07-30T10:00:00+08:00');
     await app.bot.recomputer.start().done;
     await app.bot.chat.settle();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    ({ browser, page } = await openPage({ width: 390, height: 844 }));
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
@@ -85,10 +80,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in chromium', () => {
     if (movements.changes > 0) await expect.poll(() => page.locator('#matrix table').count()).toBe(1);
 
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    if (process.env.TIERBOT_SCREENSHOTS) {
-      mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: `${SHOTS}/console-dashboard.png`, fullPage: true });
-    }
+    await screenshot(page, 'console-dashboard');
   });
 
   it('is refused without a session: the page says how to sign in and shows no numbers', async () => {

@@ -1,16 +1,12 @@
 // The policy page in a real browser (Debian's chromium via playwright-core): an admin edits the policy, sees a
 // problem by its path, previews the what-if, applies it, and sees the new version and its diff.
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, openPage, screenshot } from './chromium.ts';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { seedDemo } from '../../src/app/demo.ts';
 import { fixedClock, startApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (!CHROMIUM && process.env.CI) throw new Error('chromium is not installed (apt-get install chromium); CI requires the browser tests');
-const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
 
 describe.skipIf(!CHROMIUM)('the policy page in chromium', () => {
   let app: TestApp;
@@ -21,8 +17,7 @@ describe.skipIf(!CHROMIUM)('the policy page in chromium', () => {
     app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00'), env: { TIERBOT_DEMO: '0' } });
     await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
     await app.bot.recomputer.start().done;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'zh-CN' });
+    ({ browser, page } = await openPage({ width: 1280, height: 1000 }));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -55,10 +50,7 @@ describe.skipIf(!CHROMIUM)('the policy page in chromium', () => {
     expect(await rowA.locator('td.down').count()).toBe(1);
     expect(await page.locator('#notices').textContent()).toContain('不发单条提醒卡片');
     expect((await app.api('/api/v1/policy/versions')).body.items).toHaveLength(1);
-    if (process.env.TIERBOT_SCREENSHOTS) {
-      mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: `${SHOTS}/console-policy.png`, fullPage: true });
-    }
+    await screenshot(page, 'console-policy');
 
     // apply: a new version, listed, and its diff against the first
     await page.click('#apply');

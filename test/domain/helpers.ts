@@ -1,5 +1,6 @@
 // Shared builders for the domain tests.
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { parse } from 'yaml';
 import {
   baseMetrics,
@@ -85,5 +86,18 @@ export function runs(cp: CompiledPolicy, steps: { asOf: number; rollup: Rollup; 
     const r = evaluate(cp, s.asOf, customer(s.rollup, { current, score: s.score ?? null }), [s.rollup], `run-${i + 1}`);
     current = r.state;
     return r;
+  });
+}
+
+/** Rollups of up to 30 orders over the two years before `asOf` and a few days after it; some refunds, some margins. */
+export function rollupArb(asOf: number): fc.Arbitrary<Rollup> {
+  const order = fc.record({
+    t: fc.integer({ min: asOf - 730 * DAY, max: asOf + 10 * DAY }),
+    a: fc.oneof(fc.integer({ min: 1, max: 2_000_000 }), fc.integer({ min: -200_000, max: -1 })),
+    g: fc.option(fc.integer({ min: -100_000, max: 500_000 }), { nil: undefined }),
+  });
+  return fc.array(order, { maxLength: 30 }).map((os): Rollup => {
+    const s = [...os].sort((x, y) => x.t - y.t);
+    return { t: s.map((o) => o.t), a: s.map((o) => o.a), g: s.map((o) => o.g ?? NaN) };
   });
 }

@@ -2,22 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, evaluateCustomer, PopulationBuilder, baseMetrics } from '../../src/domain/engine.ts';
 import type { Rollup } from '../../src/domain/types.ts';
-import { compiled, customer, DAY, evaluate, ms, policy } from './helpers.ts';
+import { compiled, customer, DAY, evaluate, ms, policy, rollupArb as rollupArbOf } from './helpers.ts';
 
 const asOf = ms('2026-06-30T02:00:00+08:00');
 const thresholds = compiled();
 const quintiles = compilePolicy(policy((p) => (p.rfm = { method: 'quintiles' })), 1);
 
-// orders over the two years before asOf plus a few after it; amounts in fen, some refunds, some margins
-const orderArb = fc.record({
-  t: fc.integer({ min: asOf - 730 * DAY, max: asOf + 10 * DAY }),
-  a: fc.oneof(fc.integer({ min: 1, max: 2_000_000 }), fc.integer({ min: -200_000, max: -1 })),
-  g: fc.option(fc.integer({ min: -100_000, max: 500_000 }), { nil: undefined }),
-});
-const rollupArb = fc.array(orderArb, { maxLength: 30 }).map((os): Rollup => {
-  const s = [...os].sort((x, y) => x.t - y.t);
-  return { t: s.map((o) => o.t), a: s.map((o) => o.a), g: s.map((o) => o.g ?? NaN) };
-});
+const rollupArb = rollupArbOf(asOf);
 
 function withOrder(r: Rollup, t: number, a: number): Rollup {
   const rows = r.t.map((x, i) => ({ t: x, a: r.a[i], g: r.g[i] }));

@@ -40,6 +40,7 @@ const OPEN = new Set([
   'GET /console/dashboard',
   'GET /console/policy',
   'GET /console/assets/echarts.min.js',
+  'GET /console/assets/common.js',
   // a signed link from a card (its own check: test/http/console-session.test.ts), and signing out of its session
   'GET /console/open',
   'POST /console/logout',

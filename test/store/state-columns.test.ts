@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { StateColumns, StringTable } from '../../src/adapters/memory/state-columns.ts';
 import { compilePolicy } from '../../src/domain/engine.ts';
 import type { Rollup, TierState } from '../../src/domain/types.ts';
-import { customer, DAY, evaluate, ms, policy, score } from '../domain/helpers.ts';
+import { customer, DAY, evaluate, ms, policy, rollupArb as rollupArbOf, score } from '../domain/helpers.ts';
 
 const asOf = ms('2026-06-30T02:00:00+08:00');
 const policies = [
@@ -15,15 +15,7 @@ const policies = [
   compilePolicy(policy((p) => (p.stability = { downgradeAfterRuns: 2 })), 3),
 ];
 
-const orderArb = fc.record({
-  t: fc.integer({ min: asOf - 730 * DAY, max: asOf + 10 * DAY }),
-  a: fc.oneof(fc.integer({ min: 1, max: 2_000_000 }), fc.integer({ min: -200_000, max: -1 })),
-  g: fc.option(fc.integer({ min: -100_000, max: 500_000 }), { nil: undefined }),
-});
-const rollupArb = fc.array(orderArb, { maxLength: 30 }).map((os): Rollup => {
-  const s = [...os].sort((x, y) => x.t - y.t);
-  return { t: s.map((o) => o.t), a: s.map((o) => o.a), g: s.map((o) => o.g ?? NaN) };
-});
+const rollupArb = rollupArbOf(asOf);
 
 /** Two consecutive runs (so stability, `previous` and kept tiers occur) and sometimes an alert decision. */
 const stateArb = fc

@@ -6,6 +6,7 @@
 // instants are interned. Each customer's rows form a backward linked list from its newest row.
 import type { HistoryEntry } from '../../ports/store.ts';
 import { compareIds } from '../shared/ingest-plan.ts';
+import { StringTable } from './state-columns.ts';
 
 const NONE = -1;
 
@@ -31,8 +32,7 @@ export class HistoryLog {
   private readonly prev = new Column(new Int32Array(1024));
   /** newest row of each customer */
   private readonly newest = new Map<string, number>();
-  private readonly strings: string[] = [];
-  private readonly stringIds = new Map<string, number>();
+  private readonly strings = new StringTable();
   /** instant of each interned string that was used as `at` (a run writes one `at` for all its rows) */
   private readonly instants = new Map<number, number>();
   /** row numbers in historySince order; rebuilt when rows arrived out of that order */
@@ -46,15 +46,15 @@ export class HistoryLog {
   /** One row per (run, customer): a repeated row leaves the first one. */
   add(h: HistoryEntry): void {
     const head = this.newest.get(h.customerId) ?? NONE;
-    const run = this.intern(h.runId);
+    const run = this.strings.id(h.runId);
     for (let r = head; r !== NONE; r = this.prev.data[r]) if (this.run.data[r] === run) return;
     const i = this.n;
     for (const c of [this.from, this.to, this.at, this.run, this.prev] as Column<Int32Array>[]) c.ensure(i + 1, (k) => new Int32Array(k));
     this.atMs.ensure(i + 1, (k) => new Float64Array(k));
     this.customer.push(h.customerId);
-    this.from.data[i] = h.from === null ? NONE : this.intern(h.from);
-    this.to.data[i] = this.intern(h.to);
-    const at = this.intern(h.at);
+    this.from.data[i] = h.from === null ? NONE : this.strings.id(h.from);
+    this.to.data[i] = this.strings.id(h.to);
+    const at = this.strings.id(h.at);
     let ms = this.instants.get(at);
     if (ms === undefined) this.instants.set(at, (ms = instant(h.at)));
     this.at.data[i] = at;
@@ -71,7 +71,7 @@ export class HistoryLog {
   of(customerId: string): HistoryEntry[] {
     const rows: number[] = [];
     for (let r = this.newest.get(customerId) ?? NONE; r !== NONE; r = this.prev.data[r]) rows.push(r);
-    rows.sort((x, y) => this.atMs.data[x] - this.atMs.data[y] || compareIds(this.strings[this.run.data[x]], this.strings[this.run.data[y]]));
+    rows.sort((x, y) => this.atMs.data[x] - this.atMs.data[y] || compareIds(this.strings.get(this.run.data[x]), this.strings.get(this.run.data[y])));
     return rows.map((r) => this.entry(r));
   }
 
@@ -106,7 +106,7 @@ export class HistoryLog {
     return (
       this.atMs.data[x] - this.atMs.data[y] ||
       compareIds(this.customer[x], this.customer[y]) ||
-      compareIds(this.strings[this.run.data[x]], this.strings[this.run.data[y]])
+      compareIds(this.strings.get(this.run.data[x]), this.strings.get(this.run.data[y]))
     );
   }
 
@@ -114,21 +114,11 @@ export class HistoryLog {
     const from = this.from.data[r];
     return {
       customerId: this.customer[r],
-      from: from === NONE ? null : this.strings[from],
-      to: this.strings[this.to.data[r]],
-      at: this.strings[this.at.data[r]],
-      runId: this.strings[this.run.data[r]],
+      from: from === NONE ? null : this.strings.get(from),
+      to: this.strings.get(this.to.data[r]),
+      at: this.strings.get(this.at.data[r]),
+      runId: this.strings.get(this.run.data[r]),
     };
-  }
-
-  private intern(s: string): number {
-    let id = this.stringIds.get(s);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(s);
-      this.stringIds.set(s, id);
-    }
-    return id;
   }
 }
 

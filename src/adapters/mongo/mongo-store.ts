@@ -45,6 +45,7 @@ import {
   type Collection,
   type Db,
   type Document,
+  type FindCursor,
   type MongoClientOptions,
 } from 'mongodb';
 import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../../domain/types.ts';
@@ -383,38 +384,12 @@ export class MongoStore implements Store {
     // One cursor in _id order, read batch by batch: a single index walk on MongoDB, and a single scan
     // on servers that cannot push a range down (FerretDB), where re-querying per page would be quadratic.
     // Each getMore resets the server's idle timer, so a long recompute keeps its cursor.
-    const cursor = this.customers.find(afterId ? { _id: { $gt: afterId } } : {}).sort({ _id: 1 }).batchSize(size);
-    try {
-      let batch: CustomerRecord[] = [];
-      for await (const doc of cursor) {
-        batch.push(toRecord(doc));
-        if (batch.length === size) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (batch.length > 0) yield batch;
-    } finally {
-      await cursor.close();
-    }
+    yield* inBatches(this.customers.find(afterId ? { _id: { $gt: afterId } } : {}).sort({ _id: 1 }).batchSize(size), size, toRecord);
   }
 
   async *streamRollups(batchSize: number): AsyncIterable<Rollup[]> {
     const size = Math.max(1, Math.floor(batchSize));
-    const cursor = this.customers.find({}, { projection: { rollup: 1 } }).sort({ _id: 1 }).batchSize(size);
-    try {
-      let batch: Rollup[] = [];
-      for await (const doc of cursor) {
-        batch.push(decodeRollup(doc.rollup));
-        if (batch.length === size) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (batch.length > 0) yield batch;
-    } finally {
-      await cursor.close();
-    }
+    yield* inBatches(this.customers.find({}, { projection: { rollup: 1 } }).sort({ _id: 1 }).batchSize(size), size, (doc) => decodeRollup(doc.rollup));
   }
 
   async countCustomers(filter?: CustomerFilter): Promise<number> {
@@ -890,6 +865,23 @@ function customerQuery(f: CustomerFilter): Document {
   if (any.length === 1) Object.assign(q, any[0]);
   else if (any.length > 1) q.$and = any;
   return q;
+}
+
+/** A cursor's documents mapped and grouped `size` at a time; the cursor is closed however the loop ends. */
+async function* inBatches<D, T>(cursor: FindCursor<D>, size: number, map: (doc: D) => T): AsyncGenerator<T[]> {
+  try {
+    let batch: T[] = [];
+    for await (const doc of cursor) {
+      batch.push(map(doc));
+      if (batch.length === size) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } finally {
+    await cursor.close();
+  }
 }
 
 function toRecord(d: CustomerDoc): CustomerRecord {
