@@ -147,6 +147,17 @@ export class Outbox {
     return this.docs.find<OutboxItem>(OUTBOX, status ? { status } : {}, { sort: [['seq', -1]], limit });
   }
 
+  /**
+   * A dead letter back in the queue for one more attempt (after its cause was fixed, e.g. a platform's
+   * credentials). False when it is not dead (unknown, pending or sent).
+   */
+  async retry(id: string): Promise<boolean> {
+    const item = await this.docs.get<OutboxItem>(OUTBOX, id);
+    if (!item || item.status !== 'dead') return false;
+    // the attempt count stays: the next claim key is a new one, and a failure is final again
+    return this.docs.update(OUTBOX, id, { status: 'pending', nextAttemptAt: this.clock.now() });
+  }
+
   async get(id: string): Promise<OutboxItem | null> {
     return this.docs.get<OutboxItem>(OUTBOX, id);
   }

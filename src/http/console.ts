@@ -13,6 +13,7 @@ import type { Services } from './services.ts';
 const page = new URL('./console/index.html', import.meta.url);
 const dashboardPage = new URL('./console/dashboard.html', import.meta.url);
 const policyPage = new URL('./console/policy.html', import.meta.url);
+const opsPage = new URL('./console/ops.html', import.meta.url);
 const commonScript = new URL('./console/common.js', import.meta.url);
 // the dashboard's charts: ECharts as installed by npm, served by us (no CDN, no build step)
 const ECHARTS = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
@@ -55,9 +56,10 @@ export function consoleRouter(s: Services): Router {
   r.get('/', (ctx) => ctx.redirect('/console'));
   r.get('/console', serve(page));
   r.get('/console/customers/:id', serve(page));
-  // the dashboard and the policy page (admins): their own pages, the same sign-in as the console's
+  // the dashboard, the policy page and the operations page (admins): their own pages, the console's sign-in
   r.get('/console/dashboard', serve(dashboardPage));
   r.get('/console/policy', serve(policyPage));
+  r.get('/console/ops', serve(opsPage));
   // the pages' shared script (sign-in, requests, DOM helpers); changes with the release, so revalidated
   let common: string | null = null;
   r.get('/console/assets/common.js', async (ctx) => {

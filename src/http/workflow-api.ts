@@ -6,8 +6,9 @@ import { NotFound, ValidationFailed } from '../app/errors.ts';
 import { userById } from '../app/workflows/context.ts';
 import { publicRecipient } from '../app/outbox.ts';
 import type { ChatServices, Services } from './services.ts';
-import { AdminRouter } from './auth.ts';
+import { AdminRouter, viewer } from './auth.ts';
 import { readDocument, validate } from './body.ts';
+import { HttpError } from './errors.ts';
 
 const scoreBody = z.strictObject({
   customerId: z.string().min(1),
@@ -60,6 +61,15 @@ export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
         return { ...rest, recipient: publicRecipient(recipient), card: { kind: c.kind, title: c.title, summary: c.summary } };
       }),
     };
+  });
+
+  r.post('/outbox/:id/retry', async (ctx) => {
+    const item = await chat.outbox.get(ctx.params.id);
+    if (!item) throw new NotFound(`outbox message "${ctx.params.id}"`);
+    if (!(await chat.outbox.retry(item._id))) throw new HttpError(409, 'conflict', `outbox message "${item._id}" is ${item.status}, not dead`);
+    const v = viewer(ctx);
+    await chat.audit.record({ actor: v.kind === 'user' ? v.user.id : 'ADMIN_TOKEN', action: 'outbox.retry', customerId: null, requestId: null, outcome: 'ok', platform: 'api', detail: { id: item._id, lastError: item.lastError } });
+    ctx.body = { id: item._id, status: 'pending' };
   });
 
   r.get('/audit', async (ctx) => {

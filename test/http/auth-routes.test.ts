@@ -39,6 +39,7 @@ const OPEN = new Set([
   // the dashboard and the policy page, and the charting library they load: pages without data, like the console
   'GET /console/dashboard',
   'GET /console/policy',
+  'GET /console/ops',
   'GET /console/assets/echarts.min.js',
   'GET /console/assets/common.js',
   // a signed link from a card (its own check: test/http/console-session.test.ts), and signing out of its session
