@@ -6,6 +6,9 @@ import { NotFound, ValidationFailed } from '../app/errors.ts';
 import { userById } from '../app/workflows/context.ts';
 import { publicRecipient } from '../app/outbox.ts';
 import type { ChatServices, Services } from './services.ts';
+import { canSee } from '../app/access.ts';
+import { SCORE_DECISIONS, SCORE_REQUESTS, type DecisionDoc, type ScoreRequestDoc } from '../app/workflows/scoring.ts';
+import { monthlySpend } from '../domain/engine.ts';
 import { AdminRouter, viewer } from './auth.ts';
 import { readDocument, validate } from './body.ts';
 import { HttpError } from './errors.ts';
@@ -60,6 +63,30 @@ export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
         const c = JSON.parse(card) as Card;
         return { ...rest, recipient: publicRecipient(recipient), card: { kind: c.kind, title: c.title, summary: c.summary } };
       }),
+    };
+  });
+
+  // the customer page: score requests with their decisions, the audit trail and 12 months of spend
+  r.forUsers.get('/customers/:id/activity', async (ctx) => {
+    const c = await s.store.getCustomer(ctx.params.id);
+    const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
+    if (!c || !canSee(viewer(ctx), org, c)) throw new NotFound(`customer "${ctx.params.id}"`);
+    const name = (id: string) => userById(org, id)?.name ?? id;
+    const requests = await s.store.docs.find<ScoreRequestDoc>(SCORE_REQUESTS, { customerId: c.id }, { sort: [['submittedAt', -1]], limit: 50 });
+    const decisions = await s.store.docs.find<DecisionDoc>(SCORE_DECISIONS, { _id: { $in: requests.map((r) => r._id) } });
+    const decisionOf = new Map(decisions.map((d) => [d._id, d]));
+    const { policy } = await s.policies.active();
+    ctx.body = {
+      scoreRequests: requests.map((r) => {
+        const d = decisionOf.get(r._id);
+        return {
+          id: r._id, status: r.status, points: r.points, total: r.total, previousTotal: r.previousTotal, comment: r.comment,
+          submittedBy: name(r.submittedBy), submittedAt: r.submittedAt,
+          decision: d ? { outcome: d.outcome, by: d.byName, at: d.at, reason: d.reason } : null,
+        };
+      }),
+      audit: (await chat.audit.list({ customerId: c.id }, 200)).map((a) => ({ at: a.at, actor: name(a.actor), action: a.action, outcome: a.outcome, platform: a.platform })),
+      spend: monthlySpend(c.rollup, s.clock.now(), policy.timezone, 11),
     };
   });
 

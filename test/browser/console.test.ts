@@ -171,6 +171,13 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
     await card.getByRole('button', { name: /暂缓7天/ }).click();
     await expect.poll(() => phone.locator('#toast').textContent()).toContain('已暂停提醒 7 天');
     expect(await app.bot.store.docs.get('snoozes', atRisk.id)).toMatchObject({ by: 'u-zhang' });
+    // the page's activity: 12 months of spend, and (reloaded) the snooze in the audit trail
+    await phone.reload();
+    await view.locator('[data-section="audit"]').waitFor();
+    expect(await view.locator('[data-section="spend"] .bars div').count()).toBe(12);
+    expect(await view.locator('[data-section="audit"]').textContent()).toContain('张三 · alert.snooze');
+    const activity = await app.api(`/api/v1/customers/${atRisk.id}/activity`);
+    expect(activity.body.spend).toHaveLength(12);
 
     // a customer of the other team: nothing of it is shown
     const other = (await app.api('/api/v1/customers?teamId=t-south&limit=1')).body.items[0];

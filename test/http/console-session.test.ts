@@ -123,7 +123,12 @@ describe('console links and sessions', () => {
     const list = await (await b.get('/api/v1/customers')).json();
     expect(list.items.map((c: { id: string }) => c.id)).toEqual(['c-z1', 'c-z2']);
     expect((await b.get('/api/v1/customers/c-z1')).status).toBe(200);
-    for (const other of ['c-zhao', 'c-w1']) expect((await b.get(`/api/v1/customers/${other}`)).status).toBe(404);
+    for (const other of ['c-zhao', 'c-w1']) {
+      expect((await b.get(`/api/v1/customers/${other}`)).status).toBe(404);
+      expect((await b.get(`/api/v1/customers/${other}/activity`)).status).toBe(404);
+    }
+    const activity = await (await b.get('/api/v1/customers/c-z1/activity')).json();
+    expect(activity.spend).toHaveLength(12);
     const dist = await (await b.get('/api/v1/reports/distribution')).json();
     expect(dist.total).toBe(2);
     const risk = await (await b.get('/api/v1/reports/at-risk')).json();
