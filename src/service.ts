@@ -17,6 +17,9 @@ import { actAs, AdminRouter, type Gate } from './http/auth.ts';
 import { consoleKey, SignedLinks } from './http/links.ts';
 import { readDocument, validate } from './http/body.ts';
 import { consoleRouter } from './http/console.ts';
+import { oauthRouter, type OAuthProvider } from './http/oauth.ts';
+import { platforms as registered } from './platforms/registry.ts';
+import type { AnyPlatformDescriptor } from './ports/platform.ts';
 import { errorSink } from './http/errors.ts';
 import { createMetrics, metricsAccess } from './http/metrics.ts';
 import type { Services } from './http/services.ts';
@@ -89,7 +92,7 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
   });
 
   const services: Services = { env, files, store, clock, log, metrics, policies, recomputer, links, gate, version: VERSION };
-  const app = buildApp(services, chat);
+  const app = buildApp(services, chat, signInProviders(chat, opts.chat?.platforms ?? registered));
   let server: Server | null = null;
   const timezone = (await policies.active()).policy.timezone;
   const scheduler = new Scheduler({ docs: store.docs, clock, timezone, liveness: instances, log })
@@ -139,7 +142,15 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
   };
 }
 
-function buildApp(s: Services, chat: Chat): Koa {
+/** The configured platforms that offer console sign-in: each one's OAuth with its descriptor's identity mapping. */
+function signInProviders(chat: Chat, descriptors: readonly AnyPlatformDescriptor[]): OAuthProvider[] {
+  return chat.platforms.flatMap((p) => {
+    const descriptor = descriptors.find((d) => d.name === p.platform);
+    return p.oauth && descriptor ? [{ platform: p.platform, oauth: p.oauth, identify: (org, id) => descriptor.identify(org, id) }] : [];
+  });
+}
+
+function buildApp(s: Services, chat: Chat, signIn: OAuthProvider[]): Koa {
   const app = new Koa({ proxy: true });
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
@@ -162,6 +173,7 @@ function buildApp(s: Services, chat: Chat): Koa {
   });
   mount(app, open);
   mount(app, consoleRouter(s));
+  mount(app, oauthRouter(s, signIn, consoleKey(s.env.CONSOLE_SECRET, s.env.ADMIN_TOKEN)));
   for (const p of chat.platforms) if (p.routes) mount(app, p.routes);
   mount(app, apiRouter(s));
   mount(app, workflowRouter(s, chat));

@@ -26,8 +26,12 @@ const REFUSALS = {
   unknown_user: ['无法登录', 'Cannot sign in', '此链接对应的用户已不在组织中，请联系管理员。', 'The person this link was made for is no longer in the org. Ask your admin.'],
 } as const;
 
-function refusalPage(ctx: Context, status: number, reason: keyof typeof REFUSALS): void {
-  const [zh, en, zhText, enText] = REFUSALS[reason];
+/** A refusal's texts: the title and the explanation, in zh-CN and en. */
+export type RefusalText = readonly [zh: string, en: string, zhText: string, enText: string];
+
+/** A page saying why nothing is shown (a refused link or sign-in): `reason` is its data-refusal, for tests. */
+export function refusalPage(ctx: Context, status: number, reason: string, text: RefusalText = REFUSALS[reason as keyof typeof REFUSALS]): void {
+  const [zh, en, zhText, enText] = text;
   ctx.status = status;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
@@ -37,7 +41,18 @@ function refusalPage(ctx: Context, status: number, reason: keyof typeof REFUSALS
 <body><main data-refusal="${reason}"><h1>${zh}</h1><p>${zhText}</p><h1 class="en">${en}</h1><p class="en">${enText}</p></main></body></html>`;
 }
 
-const secure = (s: Services, ctx: Context) => ctx.secure || s.env.PUBLIC_BASE_URL.startsWith('https:');
+/** Cookies only over HTTPS when the service is reached over it. */
+export const secure = (s: Services, ctx: Context) => ctx.secure || s.env.PUBLIC_BASE_URL.startsWith('https:');
+
+/** Starts a console session for an org user: the session cookie (httpOnly) and the CSRF cookie, both SameSite=Lax. */
+export async function startConsoleSession(s: Services, ctx: Context, userId: string): Promise<void> {
+  const { token: session, session: { csrf } } = await s.links.startSession(userId);
+  const cookie = { sameSite: 'lax' as const, secure: secure(s, ctx), path: '/', maxAge: SESSION_HOURS * 3600_000, overwrite: true };
+  ctx.cookies.set(SESSION_COOKIE, session, { ...cookie, httpOnly: true });
+  // readable by the page, which sends it back in x-csrf-token (a cross-site page can read neither cookie)
+  ctx.cookies.set(CSRF_COOKIE, csrf, { ...cookie, httpOnly: false });
+  ctx.set('Cache-Control', 'no-store');
+}
 
 export function consoleRouter(s: Services): Router {
   const r = new Router();
@@ -99,12 +114,7 @@ export function consoleRouter(s: Services): Router {
     }
     const user = (await s.store.getOrg())?.users.find((u) => u.id === opened.userId);
     if (!user) return refusalPage(ctx, 403, 'unknown_user');
-    const { token: session, session: { csrf } } = await s.links.startSession(user.id);
-    const cookie = { sameSite: 'lax' as const, secure: secure(s, ctx), path: '/', maxAge: SESSION_HOURS * 3600_000, overwrite: true };
-    ctx.cookies.set(SESSION_COOKIE, session, { ...cookie, httpOnly: true });
-    // readable by the page, which sends it back in x-csrf-token (a cross-site page can read neither cookie)
-    ctx.cookies.set(CSRF_COOKIE, csrf, { ...cookie, httpOnly: false });
-    ctx.set('Cache-Control', 'no-store');
+    await startConsoleSession(s, ctx, user.id);
     ctx.redirect(opened.page);
   });
 

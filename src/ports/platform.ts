@@ -33,6 +33,31 @@ export interface PlatformModule {
   /** opens long connections (Feishu ws, DingTalk Stream); resolves once connected or failed loudly */
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /** the platform's web sign-in for the console (its own OAuth), when it offers one */
+  oauth?: PlatformOAuth;
+}
+
+/**
+ * A platform's web OAuth as the console's sign-in drives it (src/http/oauth.ts): the authorize page to send the
+ * browser to, and the callback's code exchanged for the platform user id that `identify` maps to the org user.
+ */
+export interface PlatformOAuth {
+  /** the platform's authorize page; it sends the browser back to `redirectUri` with the code and `state` */
+  authorizeUrl(redirectUri: string, state: string): string;
+  /** the callback's query parameter that carries the code (`code`, DingTalk's `authCode`) */
+  codeParam: string;
+  /**
+   * The platform user id for a callback's code (the id `identify` takes); null when the platform knows the person
+   * but not as a member of this org (e.g. WeCom's non-members). Throws OAuthRefused when the platform refuses.
+   */
+  userId(code: string, redirectUri: string): Promise<string | null>;
+}
+
+/** The platform refused a sign-in step (a wrong or used code, a wrong secret); `detail` is for the log. */
+export class OAuthRefused extends Error {
+  constructor(readonly platform: string, readonly detail: string) {
+    super(`${platform}: sign-in refused: ${detail}`);
+  }
 }
 
 /** The variables every platform may read besides its own (validated by config/env.ts). */

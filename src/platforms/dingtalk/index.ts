@@ -10,6 +10,7 @@ import { DingtalkClient } from './client.ts';
 import { dingtalkEnv, dingtalkTeam, dingtalkUser, type DingtalkConfig } from './config.ts';
 import { createDingtalkCallbackCrypto } from './crypto.ts';
 import { DingtalkMessenger } from './messenger.ts';
+import { dingtalkOAuth } from './oauth.ts';
 import { createDingtalkRoutes, DINGTALK_WEBHOOK_PATH, DingtalkInbound } from './receiver.ts';
 import { RobotSignClaims } from './robot-signs.ts';
 import { createDingtalkStream, type SafeStreamOptions } from './stream.ts';
@@ -63,6 +64,7 @@ export function createDingtalkModule(deps: PlatformDeps, env: DingtalkConfig, tu
   });
   const messenger = new DingtalkMessenger(client, { templateId: env.DINGTALK_CARD_TEMPLATE_ID });
   const inbound = new DingtalkInbound({ sink, messenger, client, clock, log, replyBudgetMs: tuning.replyBudgetMs });
+  const oauth = dingtalkOAuth(env);
 
   if (webhook) {
     const crypto = createDingtalkCallbackCrypto({
@@ -78,6 +80,7 @@ export function createDingtalkModule(deps: PlatformDeps, env: DingtalkConfig, tu
       platform: 'dingtalk',
       messenger,
       routes,
+      oauth,
       ...(registrar && {
         start: async () => {
           if (/^https?:\/\/(127\.|localhost|\[::1\])/.test(env.PUBLIC_BASE_URL)) {
@@ -102,7 +105,7 @@ export function createDingtalkModule(deps: PlatformDeps, env: DingtalkConfig, tu
     inbound,
     ...tuning.stream,
   });
-  return { platform: 'dingtalk', messenger, start: () => stream.start(), stop: () => stream.stop() };
+  return { platform: 'dingtalk', messenger, oauth, start: () => stream.start(), stop: () => stream.stop() };
 }
 
 /** The factory with the config in the deps (tests pass a whole loaded environment). */

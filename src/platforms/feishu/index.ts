@@ -5,6 +5,7 @@ import type { PlatformDeps, PlatformDescriptor, PlatformModule } from '../../por
 import { PlatformConfigError } from '../shared/errors.ts';
 import { feishuEnv, feishuTeam, feishuUser, type FeishuConfig } from './config.ts';
 import { FeishuMessenger } from './messenger.ts';
+import { feishuOAuth } from './oauth.ts';
 import { FeishuInbound, feishuWebhookRouter } from './receiver.ts';
 import { FeishuLongConnection } from './ws.ts';
 
@@ -22,13 +23,15 @@ export function createFeishuPlatform({ sink, clock, log, timer }: PlatformDeps, 
   const messenger = new FeishuMessenger({ env, log: flog, timer });
   const inbound = new FeishuInbound(sink, flog);
   const routes = webhook ? feishuWebhookRouter({ env, clock, log: flog, inbound }) : undefined;
-  if (env.FEISHU_MODE !== 'ws') return { platform: 'feishu', messenger, routes, stop: () => inbound.idle() };
+  const oauth = feishuOAuth(env);
+  if (env.FEISHU_MODE !== 'ws') return { platform: 'feishu', messenger, routes, oauth, stop: () => inbound.idle() };
 
   const connection = new FeishuLongConnection({ env, log: flog, inbound });
   return {
     platform: 'feishu',
     messenger,
     routes,
+    oauth,
     start: () => connection.start(),
     stop: async () => {
       await connection.stop();

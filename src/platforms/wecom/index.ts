@@ -7,6 +7,7 @@ import { WecomClient } from './client.ts';
 import { wecomEnv, wecomTeam, wecomUser, type WecomConfig } from './config.ts';
 import { createWecomCallbackCrypto } from './crypto.ts';
 import { WecomMessenger } from './messenger.ts';
+import { wecomOAuth } from './oauth.ts';
 import { createWecomReceiver } from './receiver.ts';
 
 export interface WecomPlatformOptions {
@@ -52,6 +53,7 @@ export function createWecomModule(deps: PlatformDeps, env: WecomConfig, options:
     platform: 'wecom',
     messenger,
     routes: receiver.router,
+    oauth: wecomOAuth({ client, baseUrl: env.WECOM_API_BASE, corpId: env.WECOM_CORP_ID!, agentId, timeoutMs: env.PLATFORM_TIMEOUT_MS }),
     idle: () => receiver.idle(),
     stop: () => receiver.idle(),
   };
