@@ -1,10 +1,11 @@
-// Loads and validates the files in TIERBOT_CONFIG_DIR: policy.yaml, schedule.yaml, demo-org.yaml.
+// Loads and validates the files in TIERBOT_CONFIG_DIR: policy.yaml, schedule.yaml, demo-org.yaml, import.yaml.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parsePolicy, type Policy } from '../domain/policy.ts';
+import { importMapSchema, type ImportMap } from '../app/import-map.ts';
 import { problemsOf } from '../app/inputs.ts';
 import { parseOrg } from './org.ts';
 import type { Org } from '../ports/store.ts';
@@ -33,6 +34,8 @@ export interface ConfigFiles {
   policy: Policy;
   schedule: Schedule;
   demoOrg: Org | null;
+  /** how CSV imports map source columns (import.yaml; built-in Chinese and English headers without it) */
+  importMap: ImportMap;
 }
 
 async function readYaml(path: string, optional: boolean): Promise<unknown> {
@@ -56,10 +59,12 @@ export async function loadConfigFiles(dir: string): Promise<ConfigFiles> {
   const policyPath = join(dir, 'policy.yaml');
   const schedulePath = join(dir, 'schedule.yaml');
   const orgPath = join(dir, 'demo-org.yaml');
-  const [policyRaw, scheduleRaw, orgRaw] = await Promise.all([
+  const importPath = join(dir, 'import.yaml');
+  const [policyRaw, scheduleRaw, orgRaw, importRaw] = await Promise.all([
     readYaml(policyPath, false),
     readYaml(schedulePath, true),
     readYaml(orgPath, true),
+    readYaml(importPath, true),
   ]);
 
   const policy = parsePolicy(policyRaw);
@@ -75,6 +80,9 @@ export async function loadConfigFiles(dir: string): Promise<ConfigFiles> {
     else problems.push(...org.problems.map((p) => `${orgPath}: ${p.path} ${p.message}`));
   }
 
-  if (problems.length > 0 || !policy.ok || !schedule.success) throw new ConfigError(problems);
-  return { policy: policy.policy, schedule: schedule.data, demoOrg };
+  const importMap = importMapSchema.safeParse(importRaw ?? {});
+  if (!importMap.success) problems.push(...problemsOf(importMap.error).map((p) => `${importPath}: ${p.path} ${p.message}`));
+
+  if (problems.length > 0 || !policy.ok || !schedule.success || !importMap.success) throw new ConfigError(problems);
+  return { policy: policy.policy, schedule: schedule.data, demoOrg, importMap: importMap.data };
 }

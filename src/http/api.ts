@@ -11,6 +11,7 @@ import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from './services.ts';
 import { canSee, scopeOf } from '../app/access.ts';
 import { whatIf } from '../app/what-if.ts';
+import { mapCustomer, mapOrder } from '../app/import-map.ts';
 import type { Org } from '../ports/store.ts';
 import { AdminRouter, viewer } from './auth.ts';
 import { readBulk, readDocument, readPolicyDocument, validate } from './body.ts';
@@ -43,10 +44,10 @@ export function apiRouter(s: Services): AdminRouter {
   });
 
   r.put('/customers', async (ctx) => {
-    const { rows, unparseable } = await readBulk(ctx);
+    const { rows, unparseable, csv } = await readBulk(ctx);
     const org = await s.store.getOrg();
-    const result = await ingestCustomers(s.store, rows, org);
-    ctx.body = { ...result, rejected: mergeRejects(unparseable, result.rejected) };
+    const result = await ingestCustomers(s.store, csv ? rows.map((row) => mapCustomer(row as Record<string, unknown>, s.files.importMap)) : rows, org);
+    ctx.body = { ...result, rejected: withLines(mergeRejects(unparseable, result.rejected), csv?.lines) };
   });
 
   // who is asking, with what they may see (org users see their own scope; the admin token everything)
@@ -80,10 +81,11 @@ export function apiRouter(s: Services): AdminRouter {
   });
 
   r.post('/orders', async (ctx) => {
-    const { rows, unparseable } = await readBulk(ctx);
-    const result = await ingestOrders(s.store, rows);
+    const { rows, unparseable, csv } = await readBulk(ctx);
+    const tz = csv ? (await s.policies.active()).policy.timezone : '';
+    const result = await ingestOrders(s.store, csv ? rows.map((row) => mapOrder(row as Record<string, unknown>, s.files.importMap, tz)) : rows);
     s.metrics.ordersIngested.inc(result.inserted + result.updated);
-    ctx.body = { ...result, rejected: mergeRejects(unparseable, result.rejected) };
+    ctx.body = { ...result, rejected: withLines(mergeRejects(unparseable, result.rejected), csv?.lines) };
   });
 
   r.post('/tiering/recompute', async (ctx) => {
@@ -160,6 +162,11 @@ export function apiRouter(s: Services): AdminRouter {
   });
 
   return r;
+}
+
+/** CSV rejects also name the line of the file their row starts on (quoted fields may span lines). */
+function withLines<T extends { index: number }>(rejects: T[], lines: number[] | undefined): (T & { line?: number })[] {
+  return lines ? rejects.map((r) => ({ ...r, line: lines[r.index] })) : rejects;
 }
 
 async function orgOf(s: Services): Promise<Org> {

@@ -1,6 +1,7 @@
 // Request bodies: size-limited UTF-8 (read by the shared reader, src/inbound/body.ts, the same that reads every
 // webhook), JSON / NDJSON everywhere, YAML only for a policy; the error statuses of README "HTTP API".
 import type { Context } from 'koa';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { isMap, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ValidationFailed } from '../app/errors.ts';
@@ -119,12 +120,38 @@ export interface BulkRows {
   rows: unknown[];
   /** rows that were not even parseable (NDJSON lines), by index */
   unparseable: { index: number; errors: { path: string; message: string }[] }[];
+  /** CSV only: the rows as the file's header names them (to be mapped), and the line each row starts on */
+  csv?: { lines: number[] };
 }
 
-/** A bulk body: a JSON array, or NDJSON (one JSON object per line) whose bad lines become rejects. */
+const isCsv = (ctx: Context) => /text\/csv/i.test(ctx.get('content-type'));
+
+/** A CSV body: a header line, then one row a record (BOM, CRLF and quoted fields with commas or line breaks allowed). */
+function readCsv(text: string): BulkRows {
+  let records: { record: Record<string, string>; raw: string }[];
+  try {
+    records = parseCsv(text, { bom: true, columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, relax_column_count: true, raw: true });
+  } catch (err) {
+    throw new HttpError(400, 'malformed', `body is not valid CSV: ${(err as Error).message}`);
+  }
+  if (records.length === 0) throw new HttpError(400, 'malformed', 'body is empty (a header line and at least one row are needed)');
+  // the line each row starts on, from its raw text: blank lines skipped before it, and line breaks inside quotes
+  const breaks = (s: string) => (s.match(/\r\n|\r|\n/g) ?? []).length;
+  let line = 2; // after the header line
+  const lines = records.map(({ raw }) => {
+    const leading = /^[\r\n]*/.exec(raw)![0];
+    const start = line + breaks(leading);
+    line = start + breaks(raw.slice(leading.length).replace(/\r$/, '')) + 1;
+    return start;
+  });
+  return { rows: records.map((r) => r.record), unparseable: [], csv: { lines } };
+}
+
+/** A bulk body: a JSON array, NDJSON (one JSON object per line) whose bad lines become rejects, or CSV. */
 export async function readBulk(ctx: Context): Promise<BulkRows> {
   refuseYaml(ctx);
   const text = await readText(ctx, LIMITS.bulk);
+  if (isCsv(ctx)) return readCsv(text);
   if (isNdjson(ctx) || !/^\s*\[/.test(text)) {
     if (!isNdjson(ctx) && /^\s*\{/.test(text) && !text.trim().includes('\n')) {
       throw new HttpError(400, 'malformed', 'body must be a JSON array or NDJSON (content-type: application/x-ndjson)');
