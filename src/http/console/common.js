@@ -6,6 +6,19 @@ const csrf = () => decodeURIComponent((document.cookie.match(/(?:^|; )tierbot_cs
 const authHeaders = (extra) => Object.assign(token ? { authorization: 'Bearer ' + token } : { 'x-csrf-token': csrf() }, extra || {});
 const SIGN_IN = '请从飞书、企业微信或钉钉卡片上的“在控制台打开”链接进入（管理员：使用启动时打印的控制台地址）。 Open the console from the link on a card in your chat (admins: the console URL printed at start).';
 
+const SIGN_IN_WITH = { feishu: '用飞书登录', wecom: '用企业微信登录', dingtalk: '用钉钉登录' };
+const SIGN_IN_STYLE = 'display:inline-block;margin:8px 8px 0 0;padding:6px 14px;background:#3370ff;color:#fff;border-radius:6px;text-decoration:none';
+
+/** After the sign-in message in `box`: a button per platform that offers sign-in (GET /console/login), back to this page after. */
+async function offerSignIn(box) {
+  const res = await fetch('/console/login').catch(() => null);
+  const providers = res && res.ok ? (await res.json()).providers : [];
+  if (!providers.length || box.querySelector('[data-sign-in]')) return;
+  const next = encodeURIComponent(location.pathname + location.search);
+  box.append(el('span', { style: 'display:block', dataset: { signIn: '' } },
+    ...providers.map((p) => el('a', { href: p.url + '?next=' + next, style: SIGN_IN_STYLE, dataset: { platform: p.platform } }, SIGN_IN_WITH[p.platform] || p.platform))));
+}
+
 /** An API answer that is not 2xx: its status, message and the problems by path (`details`). */
 class ApiError extends Error {
   constructor(status, body) {
