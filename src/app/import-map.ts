@@ -161,3 +161,25 @@ export function mapOrder(row: Record<string, unknown>, map: ImportMap, tz: strin
 }
 
 export const DEFAULT_IMPORT_MAP: ImportMap = importMapSchema.parse({});
+
+const breaks = (s: string) => (s.match(/\r\n|\r|\n/g) ?? []).length;
+/** a record's own line ending, as far as csv-parse leaves it in the raw text (\n of LF files, \r of CRLF ones) */
+const END = /(\r\n|\r|\n)$/;
+
+/**
+ * Counts lines through CSV records as csv-parse gives their raw text (`raw: true`): each call answers the line
+ * the record starts on, counting blank lines skipped before it and line breaks inside quoted fields.
+ * `first`: the first record's earliest line (2, after a header line).
+ */
+export function csvLineCounter(first = 2): (raw: string) => number {
+  let line = first;
+  return (raw) => {
+    const leading = /^[\r\n]*/.exec(raw)![0];
+    const start = line + breaks(leading);
+    line = start + breaks(raw.slice(leading.length).replace(END, '')) + 1;
+    return start;
+  };
+}
+
+/** The text of a record without the blank lines before it and its line ending. */
+export const csvRecordText = (raw: string) => raw.replace(/^[\r\n]+/, '').replace(END, '');

@@ -5,6 +5,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { isMap, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ValidationFailed } from '../app/errors.ts';
+import { csvLineCounter } from '../app/import-map.ts';
 import { loneSurrogateProblems, problemsOf } from '../app/inputs.ts';
 import { readText as readBodyText, TOO_LARGE } from '../inbound/body.ts';
 import { isRefusal } from '../inbound/refusal.ts';
@@ -135,15 +136,8 @@ function readCsv(text: string): BulkRows {
     throw new HttpError(400, 'malformed', `body is not valid CSV: ${(err as Error).message}`);
   }
   if (records.length === 0) throw new HttpError(400, 'malformed', 'body is empty (a header line and at least one row are needed)');
-  // the line each row starts on, from its raw text: blank lines skipped before it, and line breaks inside quotes
-  const breaks = (s: string) => (s.match(/\r\n|\r|\n/g) ?? []).length;
-  let line = 2; // after the header line
-  const lines = records.map(({ raw }) => {
-    const leading = /^[\r\n]*/.exec(raw)![0];
-    const start = line + breaks(leading);
-    line = start + breaks(raw.slice(leading.length).replace(/\r$/, '')) + 1;
-    return start;
-  });
+  const lineOf = csvLineCounter();
+  const lines = records.map((r) => lineOf(r.raw));
   return { rows: records.map((r) => r.record), unparseable: [], csv: { lines } };
 }
 

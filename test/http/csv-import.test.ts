@@ -2,14 +2,42 @@
 // ¥ and thousands separators, Excel serial dates, local times without an offset, status words) straight into
 // the bulk endpoints; bad rows come back with their line in the file, and nothing valid is lost.
 import { readFileSync } from 'node:fs';
+import { parse as parseCsv } from 'csv-parse/sync';
+import fc from 'fast-check';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
-import { DEFAULT_IMPORT_MAP, mapOrder, parseAmount, parseInstant } from '../../src/app/import-map.ts';
+import { csvLineCounter, DEFAULT_IMPORT_MAP, mapOrder, parseAmount, parseInstant } from '../../src/app/import-map.ts';
 import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
 
 const fixture = (name: string) => readFileSync(resolve(import.meta.dirname, '../fixtures', name));
 const TZ = 'Asia/Shanghai';
+
+describe('line numbers of CSV records', () => {
+  it('are the lines the records start on, with blank lines and quoted line breaks, LF or CRLF', () => {
+    const field = fc.oneof(fc.stringMatching(/^[a-z0-9]{0,4}$/), fc.constantFrom('"a\nb"', '"x\r\ny\nz"', '"q,""r"""'));
+    const record = fc.tuple(field, field);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(2), record), { minLength: 1, maxLength: 12 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), (rows, eol, trailing) => {
+        let text = `a,b${eol}`;
+        let line = 2;
+        const expected: number[] = [];
+        rows.forEach(([blanks, [x, y]], i) => {
+          text += eol.repeat(blanks);
+          line += blanks;
+          expected.push(line);
+          const body = `${x || 'v'},${y}`;
+          text += body + (i < rows.length - 1 || trailing ? eol : '');
+          line += (body.match(/\r\n|\r|\n/g) ?? []).length + 1;
+        });
+        const records = parseCsv(text, { columns: true, skip_empty_lines: true, raw: true, relax_column_count: true }) as { raw: string }[];
+        const lineOf = csvLineCounter();
+        expect(records.map((r) => lineOf(r.raw))).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 describe('values of an export', () => {
   it('reads amounts with currency signs and thousands separators, and leaves what is no amount to the schema', () => {
@@ -51,7 +79,7 @@ describe('CSV bodies on the bulk endpoints', () => {
   afterAll(async () => {
     await app.close();
   });
-  const csv = (path: string, method: string, body: Buffer) => app.api(path, { method, body, headers: { 'content-type': 'text/csv; charset=utf-8' } });
+  const csv = (path: string, method: string, body: Buffer) => app.api(path, { method, body: new Uint8Array(body), headers: { 'content-type': 'text/csv; charset=utf-8' } });
 
   it('imports a CRM customer export and an ERP order export, naming each bad row by its line', async () => {
     const customers = await csv('/api/v1/customers', 'PUT', fixture('crm-customers.csv'));

@@ -25,13 +25,14 @@ const LAYERS: [prefix: string, layer: Layer][] = [
   ['src/config/', 'config'],
   ['src/http/', 'http'],
   ['src/jobs/', 'jobs'],
+  ['src/cli/', 'cli'],
   ['src/logger.ts', 'logger'],
   ['src/chat.ts', 'composition'],
   ['src/service.ts', 'composition'],
   ['src/main.ts', 'composition'],
 ];
 
-type Layer = 'domain' | 'cards' | 'ports' | 'inbound' | 'app' | 'adapters' | 'platforms' | 'config' | 'http' | 'jobs' | 'logger' | 'composition';
+type Layer = 'domain' | 'cards' | 'ports' | 'inbound' | 'app' | 'adapters' | 'platforms' | 'config' | 'http' | 'jobs' | 'cli' | 'logger' | 'composition';
 
 /**
  * Which layers each layer may import (its own always included). The order of docs/architecture.md:
@@ -51,6 +52,8 @@ type Layer = 'domain' | 'cards' | 'ports' | 'inbound' | 'app' | 'adapters' | 'pl
  *   platform registry's descriptors, and so is the org parser (config/org.ts binds app/inputs.ts's to the registry).
  * - http, jobs: the ways in; they call the use cases, so they import app. Neither imports a store adapter or a
  *   platform (the console's routes included: they are the console platform's, lent the API's body reader).
+ * - cli: command-line tools that talk to a running tierbot over its HTTP API (npm run import); they share
+ *   pure helpers of app (the CSV line count), never a store or the server's modules.
  * - logger: a leaf (pino); everything outside the pure core (domain, cards) may log.
  * - composition (chat.ts, service.ts, main.ts): wiring; imports anything.
  * Peers of one ring (adapters, platforms, http, jobs) do not import each other.
@@ -66,6 +69,7 @@ const MAY_IMPORT: Record<Layer, Layer[]> = {
   config: ['domain', 'cards', 'ports', 'app', 'platforms', 'logger'],
   http: ['domain', 'cards', 'ports', 'inbound', 'app', 'config', 'logger'],
   jobs: ['domain', 'cards', 'ports', 'app', 'config', 'logger'],
+  cli: ['domain', 'ports', 'app', 'logger'],
   logger: [],
   composition: ['domain', 'cards', 'ports', 'inbound', 'app', 'config', 'adapters', 'platforms', 'http', 'jobs', 'logger'],
 };
