@@ -28,6 +28,7 @@ const TITLES: Record<string, string> = {
   callback: '5. Card-callback latency at 500 requests/s',
   outbox: '6. Outbox delivery, 200 recipients, Feishu messenger against its fake',
   server: '7. The running server at 1,000,000 customers vs DuckDB',
+  import: '8. CSV import: npm run import against the app, 1,000,000 orders',
 };
 
 interface Outcome {
@@ -130,6 +131,14 @@ function summary(out: Map<string, Outcome>): Row[] {
   const storeRate = st ? num(st, 'memory ingest orders/s (new)') : ing ? num(ing, 'storeOrdersPerSec') : undefined;
   if (storeRate !== undefined) rows.push(['3 ingest', `MemoryStore.ingestOrders, ${fmt(num(st ?? ing!, st ? 'memory orders' : 'orders'))} orders, orders/s`, fmt(storeRate), '', '']);
   if (ing) rows.push(['3 ingest', 'POST /api/v1/orders (NDJSON, 10,000 per request), orders/s', fmt(num(ing, 'httpOrdersPerSec')), '', '']);
+  const imp = get('import');
+  if (imp) {
+    const s = num(imp, 'full.ordersS');
+    rows.push(['8 import', `npm run import, ${fmt(num(imp, 'full.orders'))} orders from CSV (${fmt(num(imp, 'full.fileMb'))} MB), s`, fmt(s), '< 60 s', verdict(s === undefined ? undefined : s < 60)]);
+    const a = num(imp, 'small.importerPeakRssMb');
+    const b = num(imp, 'full.importerPeakRssMb');
+    rows.push(['8 import', `importer peak RSS at ${fmt(num(imp, 'small.orders'))} / ${fmt(num(imp, 'full.orders'))} orders, MB`, `${fmt(a)} / ${fmt(b)}`, 'flat in the file size', verdict(a === undefined || b === undefined ? undefined : b <= a * 1.25)]);
+  }
   const m = get('mongo');
   if (m) {
     const sizes = Object.keys(m)
