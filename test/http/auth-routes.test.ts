@@ -44,6 +44,10 @@ const OPEN = new Set([
   'GET /console/assets/common.js',
   // a signed link from a card (its own check: test/http/console-session.test.ts), and signing out of its session
   'GET /console/open',
+  // sign in with a platform (src/http/oauth.ts): the configured providers, the redirect to the platform, its callback
+  'GET /console/login',
+  'GET /console/login/:platform',
+  'GET /console/login/:platform/callback',
   'POST /console/logout',
   'GET /healthz',
   'GET /metrics',
