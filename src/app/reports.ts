@@ -231,3 +231,80 @@ export async function distributionByRun(store: Store, scope?: CustomerScope, run
   }
   return { complete, runs: out.reverse() };
 }
+
+/** What a customer is grouped by in a segment report. */
+export type SegmentBy = { kind: 'attribute'; key: string } | { kind: 'tags' } | { kind: 'owner' } | { kind: 'team' };
+
+const NO_VALUE = '(none)';
+
+function segmentsOf(c: CustomerRecord, by: SegmentBy): string[] {
+  if (by.kind === 'tags') return c.tags.length > 0 ? [...new Set(c.tags)] : [NO_VALUE];
+  if (by.kind === 'owner') return [c.ownerId];
+  if (by.kind === 'team') return [c.teamId ?? NO_VALUE];
+  const v = c.attributes[by.key];
+  return [v === undefined || v === null || v === '' ? NO_VALUE : String(v)];
+}
+
+/**
+ * Tier × segment ("分级 × 细分"): per segment (an attribute's value, a tag, an owner, a team) and tier the
+ * customers and window revenue, the segment's revenue share, customers at risk and the value at stake, and
+ * how the latest finished run moved customers between tiers (`change`: entered minus left). A customer with
+ * several tags counts in each. `tier` keeps only that tier's customers.
+ */
+export async function segments(store: Store, by: SegmentBy, opts: { tier?: string; scope?: CustomerScope } = {}) {
+  const latest = (await store.listRuns(20)).find((r) => r.kind === 'recompute' && r.status === 'done') ?? null;
+  const moved = new Map<string, { from: string | null; to: string }>();
+  if (latest) for (const h of await store.historySince(latest.startedAt, 1_000_000)) if (h.runId === latest.id) moved.set(h.customerId, h);
+  type Cell = { customers: number; revenue: number; change: number };
+  type Seg = { segment: string; customers: number; revenue: number; atRisk: number; valueAtStake: number; tiers: Record<string, Cell> };
+  const acc = new Map<string, Seg>();
+  const cell = (seg: Seg, tier: string) => (seg.tiers[tier] ??= { customers: 0, revenue: 0, change: 0 });
+  const segment = (name: string) => {
+    let seg = acc.get(name);
+    if (!seg) acc.set(name, (seg = { segment: name, customers: 0, revenue: 0, atRisk: 0, valueAtStake: 0, tiers: {} }));
+    return seg;
+  };
+  let revenue = 0;
+  for await (const batch of visibleCustomers(store, opts.scope)) {
+    for (const c of batch) {
+      const s = c.state;
+      if (!s) continue;
+      const move = moved.get(c.id);
+      const inTier = opts.tier === undefined || s.tier === opts.tier;
+      const names = segmentsOf(c, by);
+      if (inTier) revenue += s.metrics.monetary;
+      for (const name of names) {
+        // a customer who left the tier asked for still shows as a change of it
+        if (!inTier && !(move && move.from === opts.tier)) continue;
+        const seg = segment(name);
+        if (move && move.from !== move.to) {
+          if (opts.tier === undefined || move.to === opts.tier) cell(seg, move.to).change++;
+          if (move.from !== null && (opts.tier === undefined || move.from === opts.tier)) cell(seg, move.from).change--;
+        }
+        if (!inTier) continue;
+        seg.customers++;
+        seg.revenue += s.metrics.monetary;
+        const t = cell(seg, s.tier);
+        t.customers++;
+        t.revenue += s.metrics.monetary;
+        if (s.risk.level !== 'none') {
+          seg.atRisk++;
+          seg.valueAtStake += valueAtStake(s.metrics);
+        }
+      }
+    }
+    await yieldToEventLoop();
+  }
+  const rows = [...acc.values()]
+    .map((g) => ({
+      segment: g.segment,
+      customers: g.customers,
+      revenue: round2(g.revenue),
+      revenueSharePct: pct(g.revenue, revenue),
+      atRisk: g.atRisk,
+      valueAtStake: round2(g.valueAtStake),
+      tiers: Object.fromEntries(Object.entries(g.tiers).map(([k, t]) => [k, { customers: t.customers, revenue: round2(t.revenue), change: t.change }])),
+    }))
+    .sort((a, b) => b.revenue - a.revenue || a.segment.localeCompare(b.segment));
+  return { runId: latest?.id ?? null, tier: opts.tier ?? null, segments: rows };
+}

@@ -6,7 +6,7 @@ import { ingestCustomers, ingestOrders } from '../app/ingest.ts';
 import { isoInstant } from '../app/inputs.ts';
 import { parseOrg } from '../config/org.ts';
 import { RecomputeBusyError } from '../app/recompute.ts';
-import { atRisk, distribution, distributionByRun, movements, pareto, tierKpis, valueAtStakeBy } from '../app/reports.ts';
+import { atRisk, distribution, distributionByRun, movements, pareto, segments, tierKpis, valueAtStakeBy, type SegmentBy } from '../app/reports.ts';
 import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from './services.ts';
 import { canSee, scopeOf } from '../app/access.ts';
@@ -148,6 +148,18 @@ export function apiRouter(s: Services): AdminRouter {
   // the dashboard's KPIs per tier and value at stake by team and owner, over what the viewer may see
   r.forUsers.get('/reports/tiers', async (ctx) => {
     ctx.body = await tierKpis(s.store, (await s.policies.active()).policy, scopeOf(viewer(ctx), await orgOf(s)));
+  });
+  r.forUsers.get('/reports/segments', async (ctx) => {
+    const q = validate(
+      z.object({
+        by: z.string().regex(/^(attributes\.[^.\s]{1,100}|tags|owner|team)$/, 'must be attributes.<key>, tags, owner or team'),
+        tier: z.string().min(1).optional(),
+      }),
+      ctx.query,
+      'query',
+    );
+    const by: SegmentBy = q.by === 'tags' ? { kind: 'tags' } : q.by === 'owner' ? { kind: 'owner' } : q.by === 'team' ? { kind: 'team' } : { kind: 'attribute', key: q.by.slice('attributes.'.length) };
+    ctx.body = { by: q.by, ...(await segments(s.store, by, { tier: q.tier, scope: scopeOf(viewer(ctx), await orgOf(s)) })) };
   });
   r.forUsers.get('/reports/distribution/runs', async (ctx) => {
     ctx.body = await distributionByRun(s.store, scopeOf(viewer(ctx), await orgOf(s)));

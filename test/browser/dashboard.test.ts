@@ -83,6 +83,23 @@ describe.skipIf(!CHROMIUM)('the dashboard in chromium', () => {
     await screenshot(page, 'console-dashboard');
   });
 
+  it('shows tier × segment for what the manager may see, by industry and by tag', async () => {
+    // the page of the first test: the manager's session
+    const cookies = await page.context().cookies();
+    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const api = async (q: string) => (await fetch(`${app.url}/api/v1/reports/segments?${q}`, { headers: { cookie } })).json();
+    const byIndustry = await api('by=attributes.industry');
+    await expect.poll(() => page.locator('#segments tr').count()).toBe(byIndustry.segments.length);
+    for (const g of byIndustry.segments) {
+      const row = page.locator(`#segments tr[data-segment="${g.segment}"]`);
+      expect(parse(await row.locator('td').nth(1).textContent())).toBe(g.customers);
+    }
+    await page.selectOption('#segment-by', 'tags');
+    const byTag = await api('by=tags');
+    await expect.poll(() => page.locator('#segments tr').count()).toBe(byTag.segments.length);
+    expect(byIndustry.segments.reduce((n: number, g: { customers: number }) => n + g.customers, 0)).toBeGreaterThan(0);
+  });
+
   it('is refused without a session: the page says how to sign in and shows no numbers', async () => {
     const other = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
     await other.goto(`${app.url}/console/dashboard`);
