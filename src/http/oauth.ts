@@ -83,6 +83,8 @@ export function oauthRouter(s: Services, providers: readonly OAuthProvider[], ke
     const nonce = randomBytes(18).toString('base64url');
     const doc: StateDoc = { _id: id, platform: provider.platform, nonceHash: hash(nonce), next: safeNext(ctx.query.next), expiresAtMs: s.clock.now() + STATE_MINUTES * 60_000 };
     await s.store.docs.insert(STATES, doc);
+    // states never called back: a few of the expired ones go with every new sign-in
+    for (const stale of await s.store.docs.find(STATES, { expiresAtMs: { $lt: s.clock.now() } }, { limit: 20, fields: ['_id'] })) await s.store.docs.remove(STATES, stale._id);
     ctx.cookies.set(NONCE_COOKIE, nonce, { ...cookie(ctx), maxAge: STATE_MINUTES * 60_000 });
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Referrer-Policy', 'no-referrer');

@@ -7,7 +7,7 @@ import { FakeDingtalkOAuth, AUTHORIZE_PATH as DT_AUTHORIZE, BY_UNIONID_PATH, USE
 import { FakeFeishuOAuth, AUTHORIZE_PATH as FS_AUTHORIZE, TOKEN_PATH as FS_TOKEN } from '../fakes/feishu-oauth.ts';
 import type { FakeHttp } from '../fakes/oauth-server.ts';
 import { FakeWecomOAuth, AUTHORIZE_PATH as WC_AUTHORIZE, GETUSERINFO_PATH } from '../fakes/wecom-oauth.ts';
-import { startApp, type TestApp } from '../helpers/app.ts';
+import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
 import { dingtalkOapiBase } from '../../src/platforms/dingtalk/oauth.ts';
 import { feishuAccountsBase, feishuOAuth } from '../../src/platforms/feishu/oauth.ts';
 
@@ -86,6 +86,8 @@ const cases: Case[] = [
 ];
 
 describe('sign in with a platform', () => {
+  const NOW = '2026-06-30T10:00:00+08:00';
+  const clock = fixedClock(NOW);
   let app: TestApp;
 
   beforeAll(async () => {
@@ -94,6 +96,7 @@ describe('sign in with a platform', () => {
     dingtalk.directory.set('union-zhao', { userid: 'staff-zhao', contact_type: 0 });
     dingtalk.directory.set('union-guest', { userid: 'guest-1', contact_type: 1 });
     app = await startApp(new MemoryStore(), {
+      clock,
       env: {
         TIERBOT_DEMO: '0',
         FEISHU_APP_ID: 'cli_test',
@@ -292,6 +295,37 @@ describe('sign in with a platform', () => {
       expect(res.status).toBe(401);
       expect(await refusal(res)).toBe('declined');
       expect(b.cookies.has('tierbot_session')).toBe(false);
+    }
+  });
+
+  it('refuses a state older than 10 minutes', async () => {
+    const c = cases[1]!;
+    c.member();
+    const b = browser();
+    const callback = await toCallback(c, b);
+    clock.set('2026-06-30T10:10:01+08:00');
+    try {
+      const res = await b.get(callback);
+      expect(res.status).toBe(400);
+      expect(await refusal(res)).toBe('state_used');
+      expect(b.cookies.has('tierbot_session')).toBe(false);
+    } finally {
+      clock.set(NOW);
+    }
+  });
+
+  it('drops states that were never called back once they expire', async () => {
+    const c = cases[0]!;
+    c.member();
+    await toCallback(c, browser());
+    const stored = () => app.bot.store.docs.find('consoleOAuthStates', {});
+    expect((await stored()).length).toBeGreaterThan(0);
+    clock.set('2026-06-30T10:10:01+08:00');
+    try {
+      await toCallback(c, browser());
+      expect((await stored()).length).toBe(1);
+    } finally {
+      clock.set(NOW);
     }
   });
 
