@@ -7,8 +7,9 @@
 //  - POST /open-apis/authen/v2/oauth/token (authentication-management/access-token/get-user-access-token):
 //    JSON {grant_type: "authorization_code", client_id, client_secret, code, redirect_uri}; redirect_uri must equal
 //    the one the code was issued to; success {code: 0, access_token, expires_in, token_type: "Bearer", scope};
-//    failure an HTTP 4xx {code ≠ 0, error: "invalid_grant" | "invalid_client" …, error_description} (the numeric
-//    codes used here, 20003 and 20002, are assumed);
+//    failure an HTTP 400 {code, error, error_description} with the page's codes: 20001 a missing parameter, 20002
+//    a wrong client secret, 20003 an unknown code, 20004 an expired one, 20065 a used one, 20036 another
+//    grant_type, 20071 a redirect_uri other than the authorize step's (the `error` strings are assumed);
 //  - GET /open-apis/authen/v1/user_info (reference/authen-v1/user_info/get): `Authorization: Bearer
 //    <user_access_token>` → {code: 0, msg: "success", data: {open_id, union_id, name, tenant_key, …}}; an unknown
 //    token is 99991668 (server-docs/api-call-guide/generic-error-code).
@@ -40,10 +41,12 @@ export class FakeFeishuOAuth extends FakeHttp {
         return { location: callbackUrl(redirectUri, { code: this.codes.issue(this.person, redirectUri), state }) };
       },
       [`POST ${TOKEN_PATH}`]: ({ json }) => {
-        if (json?.grant_type !== 'authorization_code') return { status: 400, json: { code: 20001, error: 'unsupported_grant_type', error_description: 'grant_type' } };
-        if (json.client_id !== this.appId || json.client_secret !== this.appSecret) return { status: 400, json: { code: 20002, error: 'invalid_client', error_description: 'client_id or client_secret' } };
-        const grant = this.codes.redeem(json.code);
-        if (!grant || grant.redirectUri !== json.redirect_uri) return { status: 400, json: { code: 20003, error: 'invalid_grant', error_description: 'the code is invalid, used, expired, or for another redirect_uri' } };
+        if (!json?.grant_type || !json.client_id || !json.code) return { status: 400, json: { code: 20001, error: 'invalid_request', error_description: 'The request is missing a required parameter.' } };
+        if (json.grant_type !== 'authorization_code') return { status: 400, json: { code: 20036, error: 'unsupported_grant_type', error_description: 'The specified grant_type is not supported.' } };
+        if (json.client_id !== this.appId || json.client_secret !== this.appSecret) return { status: 400, json: { code: 20002, error: 'invalid_client', error_description: 'The client secret is invalid.' } };
+        const { grant, why } = this.codes.check(json.code);
+        if (!grant) return { status: 400, json: { code: { unknown: 20003, used: 20065, expired: 20004 }[why!], error: 'invalid_grant', error_description: `the authorization code is ${why}` } };
+        if (grant.redirectUri !== json.redirect_uri) return { status: 400, json: { code: 20071, error: 'invalid_grant', error_description: 'The provided redirect URI does not match the one used during authorization.' } };
         const token = `u-${Math.random().toString(36).slice(2)}`;
         this.tokens.set(token, grant.person);
         return { json: { code: 0, access_token: token, expires_in: 7200, token_type: 'Bearer', scope: '' } };

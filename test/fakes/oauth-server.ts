@@ -47,12 +47,17 @@ export class Codes<P> {
     this.codes.set(code, { person, redirectUri, expiresAtMs: Date.now() + 5 * 60_000, used: false });
     return code;
   }
-  /** the code's grant, used up; undefined when unknown, used or expired */
+  /** the code's grant, used up; undefined when unknown, used or expired (`why` says which) */
   redeem(code: unknown): IssuedCode<P> | undefined {
+    return this.check(code).grant;
+  }
+  check(code: unknown): { grant?: IssuedCode<P>; why?: 'unknown' | 'used' | 'expired' } {
     const issued = typeof code === 'string' ? this.codes.get(code) : undefined;
-    if (!issued || issued.used || issued.expiresAtMs < Date.now()) return undefined;
+    if (!issued) return { why: 'unknown' };
+    if (issued.used) return { why: 'used' };
+    if (issued.expiresAtMs < Date.now()) return { why: 'expired' };
     issued.used = true;
-    return issued;
+    return { grant: issued };
   }
 }
 
