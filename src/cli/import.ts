@@ -1,6 +1,6 @@
-// npm run import -- --customers customers.csv --orders orders.csv [--url http://127.0.0.1:3000] [--token …]
+// npm run import -- --customers customers.xlsx --orders orders.csv [--url http://127.0.0.1:3000] [--token …]
 //
-// Streams CSV exports to a running tierbot through its public API (PUT /api/v1/customers, POST /api/v1/orders,
+// Streams CSV exports and Excel workbooks (the first sheet; read with exceljs's streaming reader) to a running tierbot through its public API (PUT /api/v1/customers, POST /api/v1/orders,
 // content-type text/csv; the server maps the columns, config/import.yaml included), 10,000 rows a request,
 // with a progress bar (rows, rows/s, ETA, rejects so far). Every rejected row goes to <file>.rejects.csv with
 // its line in the file and the reasons. Memory stays flat in the file size; running it again is safe (orders
@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
+import ExcelJS from 'exceljs';
 import { csvLineCounter, csvRecordText } from '../app/import-map.ts';
 
 const ROWS_PER_REQUEST = 10_000;
@@ -34,21 +36,73 @@ interface Reject {
   errors: { path: string; message: string }[];
 }
 
-/** One CSV file through one bulk endpoint. */
+/** A record of the file as one CSV line (no line ending) and the line (or sheet row) it starts on. */
+interface SourceRecord {
+  text: string;
+  line: number;
+}
+
+/** A CSV file: its header line, then its records as they are (quoted fields untouched). */
+async function* csvRecords(input: NodeJS.ReadableStream): AsyncGenerator<SourceRecord | string> {
+  const parser = input.pipe(parse({ bom: true, raw: true, skip_empty_lines: true, relax_column_count: true }));
+  const lineOf = csvLineCounter();
+  let header = true;
+  for await (const { raw } of parser as AsyncIterable<{ raw: string }>) {
+    if (header) {
+      header = false;
+      yield csvRecordText(raw);
+      continue;
+    }
+    yield { text: csvRecordText(raw), line: lineOf(raw) };
+  }
+}
+
+/** A cell as the text a CSV export would hold: dates as local wall time (read in the policy time zone), formulas by their result. */
+function cellText(v: ExcelJS.CellValue): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString().slice(0, 19).replace('T', ' '); // exceljs gives the wall time as UTC
+  if (typeof v === 'object') {
+    if ('result' in v) return cellText(v.result as ExcelJS.CellValue);
+    if ('richText' in v) return v.richText.map((t) => t.text).join('');
+    if ('text' in v) return String(v.text);
+    if ('error' in v) return '';
+  }
+  return String(v);
+}
+
+/** The first sheet of a workbook: its first row as the header, then a record a row, numbered as Excel shows them. */
+async function* xlsxRecords(input: NodeJS.ReadableStream): AsyncGenerator<SourceRecord | string> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input as never, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
+  for await (const sheet of reader) {
+    let header = true;
+    for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
+      const cells = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
+      if (cells.every((c) => c.trim() === '')) continue;
+      const text = stringifySync([cells]).replace(/\n$/, '');
+      if (header) {
+        header = false;
+        yield text;
+      } else yield { text, line: row.number };
+    }
+    return; // the first sheet only
+  }
+}
+
+/** One CSV or .xlsx file through one bulk endpoint. */
 export async function importFile(kind: 'customers' | 'orders', file: string, o: ImportOptions): Promise<FileResult> {
   const total = statSync(file).size;
   const input = createReadStream(file);
-  const parser = input.pipe(parse({ bom: true, raw: true, skip_empty_lines: true, relax_column_count: true, info: true }));
+  const records = /\.xlsx$/i.test(file) ? xlsxRecords(input) : csvRecords(input);
   let header: string | null = null;
-  let batch: { raw: string; line: number }[] = [];
-  const lineOf = csvLineCounter();
+  let batch: SourceRecord[] = [];
   const result: FileResult = { file, rows: 0, stored: 0, rejects: 0, rejectsFile: null };
   let rejectsOut: ReturnType<typeof stringify> | null = null;
+  let rejectsDone: Promise<void> | null = null;
   const started = performance.now();
 
   const send = async () => {
     if (batch.length === 0) return;
-    const body = `${header}\n${batch.map((b) => csvRecordText(b.raw)).join('\n')}\n`;
+    const body = `${header}\n${batch.map((b) => b.text).join('\n')}\n`;
     const res = await fetch(`${o.url}/api/v1/${kind}`, {
       method: kind === 'customers' ? 'PUT' : 'POST',
       headers: { authorization: `Bearer ${o.token}`, 'content-type': 'text/csv; charset=utf-8' },
@@ -62,10 +116,11 @@ export async function importFile(kind: 'customers' | 'orders', file: string, o: 
       if (!rejectsOut) {
         result.rejectsFile = `${file}.rejects.csv`;
         rejectsOut = stringify({ header: true, columns: ['line', 'reasons', 'row'] });
-        rejectsOut.pipe(createWriteStream(result.rejectsFile));
+        const sink = rejectsOut.pipe(createWriteStream(result.rejectsFile));
+        rejectsDone = new Promise((resolve, reject) => sink.on('close', resolve).on('error', reject));
       }
       const row = batch[r.index];
-      rejectsOut.write([row.line, r.errors.map((e) => `${e.path}: ${e.message}`).join('; '), csvRecordText(row.raw)]);
+      rejectsOut.write([row.line, r.errors.map((e) => `${e.path}: ${e.message}`).join('; '), row.text]);
       result.rejects++;
     }
     batch = [];
@@ -73,17 +128,17 @@ export async function importFile(kind: 'customers' | 'orders', file: string, o: 
     o.progress?.({ file, rows: result.rows, rejects: result.rejects, bytes: input.bytesRead, total, rowsPerSec: seconds > 0 ? result.rows / seconds : 0 });
   };
 
-  for await (const { raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
-    if (header === null) {
-      header = csvRecordText(raw);
-      continue;
+  for await (const record of records) {
+    if (typeof record === 'string') header = record;
+    else {
+      batch.push(record);
+      if (batch.length >= ROWS_PER_REQUEST) await send();
     }
-    batch.push({ raw, line: lineOf(raw) });
-    if (batch.length >= ROWS_PER_REQUEST) await send();
   }
   await send();
-  const out = rejectsOut as ReturnType<typeof stringify> | null;
-  if (out) await new Promise<void>((resolve) => out.end(resolve));
+  // the rejects file is complete once its stream has closed, not when the last row was handed over
+  (rejectsOut as ReturnType<typeof stringify> | null)?.end();
+  await rejectsDone;
   return result;
 }
 
@@ -110,7 +165,7 @@ async function main(): Promise<void> {
       token: { type: 'string', default: process.env.ADMIN_TOKEN ?? '' },
     },
   });
-  if (!values.customers && !values.orders) throw new Error('nothing to import: give --customers <file.csv> and/or --orders <file.csv>');
+  if (!values.customers && !values.orders) throw new Error('nothing to import: give --customers <file.csv|.xlsx> and/or --orders <file.csv|.xlsx>');
   if (!values.token) throw new Error('--token (or ADMIN_TOKEN) is required: the admin token the server printed at start');
   const o: ImportOptions = { url: values.url!.replace(/\/$/, ''), token: values.token, progress: bar() };
   // customers first: orders of customers not yet known are rejected

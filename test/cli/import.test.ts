@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { importFile } from '../../src/cli/import.ts';
@@ -54,6 +55,32 @@ describe('npm run import', () => {
     const again = await importFile('orders', join(dir, 'orders.csv'), o);
     expect(again).toMatchObject({ rows: 25_000, stored: 24_995, rejects: 5 });
   }, 120_000);
+
+  it('reads the first sheet of an Excel workbook: date cells in the policy time zone, numbers and text amounts, rejects by row', async () => {
+    const file = join(dir, '订单.xlsx');
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('订单');
+    sheet.addRow(['订单号', '客户编号', '金额', '下单时间', '状态']);
+    // Excel keeps no time zone: the cell is the wall time 2026-06-29 23:30, which the policy's zone (+08:00) reads
+    sheet.addRow(['X-1', 'c-7', 1234.5, new Date(Date.UTC(2026, 5, 29, 23, 30)), '']);
+    sheet.addRow(['X-2', 'c-7', '¥2,000.00', new Date(Date.UTC(2026, 5, 20, 9, 0)), '已取消']);
+    sheet.addRow([]);
+    sheet.addRow(['X-3', 'c-7', '不是金额', new Date(Date.UTC(2026, 5, 21, 9, 0)), '']);
+    sheet.addRow(['X-4', 'c-7', { formula: '100*3', result: 300 }, '2026-06-22 09:00', '']);
+    await book.xlsx.writeFile(file);
+
+    const r = await importFile('orders', file, { url: app.url, token: TEST_TOKEN });
+    expect(r).toMatchObject({ rows: 4, stored: 3, rejects: 1 });
+    const rejects = parse(readFileSync(r.rejectsFile!, 'utf8'), { columns: true }) as { line: string; reasons: string }[];
+    expect(rejects).toEqual([{ line: '5', reasons: expect.stringMatching(/^amount: /), row: expect.stringContaining('X-3') }]);
+    // c-7 also has its CSV orders; the workbook adds 1,234.50 and 300 (X-2 is cancelled)
+    const before = (await app.api('/api/v1/customers/c-7')).body.metrics;
+    await app.api('/api/v1/tiering/recompute', { method: 'POST', json: {} });
+    const m = (await app.api('/api/v1/customers/c-7')).body.metrics;
+    expect(m.lifetimeValue - (before?.lifetimeValue ?? m.lifetimeValue - 1534.5)).toBeCloseTo(1534.5, 2);
+    // 23:30 on the 29th in Shanghai is one day before 10:00 on the 30th (read as UTC it would be the same day)
+    expect(m.recencyDays).toBe(1);
+  }, 60_000);
 
   it('runs as a command: customers first, then orders, with a summary', async () => {
     const root = resolve(import.meta.dirname, '../..');
