@@ -37,6 +37,11 @@ export class FakeDingtalkOAuth extends FakeHttp {
   private readonly userTokens = new Map<string, DingtalkPerson>();
   private readonly appTokens = new Set<string>();
 
+  /** WeCom/DingTalk invalidate the app's tokens (the next call with one is 40014) */
+  expireAppTokens(): void {
+    this.appTokens.clear();
+  }
+
   constructor(readonly clientId: string, readonly clientSecret: string) {
     super({
       [`GET ${AUTHORIZE_PATH}`]: ({ query }) => {

@@ -24,6 +24,11 @@ export class FakeWecomOAuth extends FakeHttp {
   private readonly codes = new Codes<WecomPerson>();
   private readonly tokens = new Set<string>();
 
+  /** WeCom/DingTalk invalidate the app's tokens (the next call with one is 40014) */
+  expireAppTokens(): void {
+    this.tokens.clear();
+  }
+
   constructor(readonly corpId: string, readonly secret: string, readonly agentId: string) {
     super({
       [`GET ${AUTHORIZE_PATH}`]: ({ query }) => {

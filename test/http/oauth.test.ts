@@ -3,10 +3,10 @@
 // to the browser that started the sign-in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
-import { FakeDingtalkOAuth, AUTHORIZE_PATH as DT_AUTHORIZE, BY_UNIONID_PATH, USER_TOKEN_PATH as DT_USER_TOKEN } from '../fakes/dingtalk-oauth.ts';
+import { FakeDingtalkOAuth, APP_TOKEN_PATH as DT_APP_TOKEN, AUTHORIZE_PATH as DT_AUTHORIZE, BY_UNIONID_PATH, USER_TOKEN_PATH as DT_USER_TOKEN } from '../fakes/dingtalk-oauth.ts';
 import { FakeFeishuOAuth, AUTHORIZE_PATH as FS_AUTHORIZE, TOKEN_PATH as FS_TOKEN } from '../fakes/feishu-oauth.ts';
 import type { FakeHttp } from '../fakes/oauth-server.ts';
-import { FakeWecomOAuth, AUTHORIZE_PATH as WC_AUTHORIZE, GETUSERINFO_PATH } from '../fakes/wecom-oauth.ts';
+import { FakeWecomOAuth, AUTHORIZE_PATH as WC_AUTHORIZE, GETTOKEN_PATH as WC_GETTOKEN, GETUSERINFO_PATH } from '../fakes/wecom-oauth.ts';
 import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
 import { dingtalkOapiBase } from '../../src/platforms/dingtalk/oauth.ts';
 import { feishuAccountsBase, feishuOAuth } from '../../src/platforms/feishu/oauth.ts';
@@ -284,6 +284,25 @@ describe('sign in with a platform', () => {
       expect(b.cookies.has('tierbot_session')).toBe(false);
     }
     expect(dingtalk.to(BY_UNIONID_PATH).some((call) => call.status === 200)).toBe(true);
+  });
+
+  it('WeCom and DingTalk: the app token is reused between sign-ins, and fetched again once the platform calls it invalid', async () => {
+    for (const [c, tokenPath] of [[cases[1]!, WC_GETTOKEN], [cases[2]!, DT_APP_TOKEN]] as const) {
+      const fake = c.fake as FakeWecomOAuth | FakeDingtalkOAuth;
+      const signIn = async () => {
+        const { userId } = c.member();
+        const b = browser();
+        expect((await b.get(await toCallback(c, b))).status).toBe(302);
+        expect((await (await b.get('/api/v1/me')).json()).viewer.id).toBe(userId);
+      };
+      await signIn();
+      const fetched = fake.to(tokenPath).length;
+      await signIn();
+      expect(fake.to(tokenPath).length).toBe(fetched);
+      fake.expireAppTokens();
+      await signIn();
+      expect(fake.to(tokenPath).length).toBe(fetched + 1);
+    }
   });
 
   it('a person who declines at the platform comes back without a session', async () => {

@@ -12,10 +12,12 @@
 //  - query-a-user-by-the-union-id: POST https://oapi.dingtalk.com/topapi/user/getbyunionid?access_token=<the app's
 //    token> {unionid} → {errcode: 0, result: {contact_type, userid}} (contact_type 0: a member of the corp, 1: an
 //    external contact); errcode 60121: no such user in the corp. The app's token is POST /v1.0/oauth2/accessToken
-//    {appKey, appSecret} (obtain-the-access_token-of-an-internal-app), valid for the oapi host as well.
+//    {appKey, appSecret} (obtain-the-access_token-of-an-internal-app), valid for the oapi host as well; cached
+//    between sign-ins and fetched again once when getbyunionid calls it invalid (40014) or expired (42001).
 // The userid is what `identify` takes. The API base is DINGTALK_API_BASE (a fake in tests); the oapi host is its
 // `oapi.` sibling (the same base when it is not api.dingtalk.com).
 import { OAuthRefused, type PlatformOAuth } from '../../ports/platform.ts';
+import { TokenCache } from '../shared/outbound.ts';
 import type { DingtalkConfig } from './config.ts';
 
 export const DINGTALK_AUTHORIZE_URL = 'https://login.dingtalk.com/oauth2/auth';
@@ -25,6 +27,8 @@ export const DINGTALK_APP_TOKEN_PATH = '/v1.0/oauth2/accessToken';
 export const DINGTALK_BY_UNIONID_PATH = '/topapi/user/getbyunionid';
 /** getbyunionid: the unionId is not a user of this corp */
 const NO_SUCH_USER = 60121;
+const INVALID_TOKEN = 40014;
+const EXPIRED_TOKEN = 42001;
 
 /** api.dingtalk.com → oapi.dingtalk.com; any other base as is. */
 export function dingtalkOapiBase(apiBase: string): string {
@@ -47,6 +51,11 @@ export function dingtalkOAuth(env: DingtalkConfig): PlatformOAuth {
   };
   const refused = (what: string, a: { status: number; body: Record<string, any> | null }) =>
     new OAuthRefused('dingtalk', `${what}: HTTP ${a.status} ${a.body?.code ?? a.body?.errcode ?? ''} ${a.body?.message ?? a.body?.errmsg ?? ''}`.trim());
+  const appTokens = new TokenCache(async () => {
+    const app = await call(api + DINGTALK_APP_TOKEN_PATH, { method: 'POST', body: JSON.stringify({ appKey: clientId, appSecret: clientSecret }) });
+    if (app.status !== 200 || typeof app.body?.accessToken !== 'string') throw refused('accessToken', app);
+    return { token: app.body.accessToken as string, expiresInMs: Number(app.body.expireIn ?? 7200) * 1000 };
+  });
   return {
     codeParam: 'authCode',
     authorizeUrl: (redirectUri, state) =>
@@ -56,9 +65,15 @@ export function dingtalkOAuth(env: DingtalkConfig): PlatformOAuth {
       if (token.status !== 200 || typeof token.body?.accessToken !== 'string') throw refused('userAccessToken', token);
       const me = await call(api + DINGTALK_ME_PATH, { method: 'GET', token: token.body.accessToken });
       if (me.status !== 200 || typeof me.body?.unionId !== 'string' || !me.body.unionId) throw refused('contact/users/me', me);
-      const app = await call(api + DINGTALK_APP_TOKEN_PATH, { method: 'POST', body: JSON.stringify({ appKey: clientId, appSecret: clientSecret }) });
-      if (app.status !== 200 || typeof app.body?.accessToken !== 'string') throw refused('accessToken', app);
-      const user = await call(`${oapi}${DINGTALK_BY_UNIONID_PATH}?${new URLSearchParams({ access_token: app.body.accessToken })}`, { method: 'POST', body: JSON.stringify({ unionid: me.body.unionId }) });
+      const byUnionId = async (appToken: string) =>
+        call(`${oapi}${DINGTALK_BY_UNIONID_PATH}?${new URLSearchParams({ access_token: appToken })}`, { method: 'POST', body: JSON.stringify({ unionid: me.body!.unionId }) });
+      let appToken = await appTokens.get();
+      let user = await byUnionId(appToken);
+      if (user.body?.errcode === INVALID_TOKEN || user.body?.errcode === EXPIRED_TOKEN) {
+        appTokens.invalidate(appToken);
+        appToken = await appTokens.get();
+        user = await byUnionId(appToken);
+      }
       if (user.body?.errcode === NO_SUCH_USER) return null;
       if (user.status !== 200 || user.body?.errcode !== 0) throw refused('topapi/user/getbyunionid', user);
       const result = user.body.result as { contact_type?: number; userid?: string } | undefined;
