@@ -365,3 +365,20 @@ describe('sign in with a platform', () => {
     expect(res.body.viewer.role).toBe('admin');
   });
 });
+
+describe('sign in with a platform, none configured', () => {
+  it('offers none, and the routes refuse', async () => {
+    const app = await startApp(new MemoryStore(), { env: { TIERBOT_DEMO: '0' } });
+    try {
+      expect(await (await fetch(app.url + '/console/login')).json()).toEqual({ providers: [] });
+      for (const platform of ['feishu', 'wecom', 'dingtalk']) {
+        const start = await fetch(`${app.url}/console/login/${platform}`, { redirect: 'manual' });
+        expect(start.status).toBe(404);
+        expect(start.headers.getSetCookie()).toEqual([]);
+        expect((await fetch(`${app.url}/console/login/${platform}/callback?code=x&state=${'0'.repeat(64)}`, { redirect: 'manual' })).status).toBe(404);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
