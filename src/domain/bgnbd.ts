@@ -138,3 +138,54 @@ export function fitBgNbd(customers: readonly RepeatSummary[]): BgNbdParams & { l
   }
   return { ...toParams(best.x), logLikelihood: -best.fx };
 }
+
+// The Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV: Using Iso-Value Curves for Customer
+// Base Analysis"; the note "The Gamma-Gamma Model of Monetary Value", 2013): a customer's spend per purchase
+// varies around their own mean, which varies across customers; fitted on the customers with repeat purchases.
+
+export interface GammaGammaParams {
+  p: number;
+  q: number;
+  gamma: number;
+}
+
+/** A repeat customer: repeat purchases x and their mean value m (> 0). */
+export interface SpendSummary {
+  x: number;
+  m: number;
+}
+
+export function spendLogLikelihood(g: GammaGammaParams, c: SpendSummary): number {
+  const { p, q, gamma } = g;
+  const px = p * c.x;
+  return lnGamma(px + q) - lnGamma(px) - lnGamma(q) + q * Math.log(gamma) + (px - 1) * Math.log(c.m) + px * Math.log(c.x) - (px + q) * Math.log(gamma + c.m * c.x);
+}
+
+export function fitGammaGamma(customers: readonly SpendSummary[]): GammaGammaParams & { logLikelihood: number } {
+  const repeat = customers.filter((c) => c.x > 0 && c.m > 0);
+  const toParams = (v: number[]): GammaGammaParams => ({ p: Math.exp(v[0]), q: Math.exp(v[1]), gamma: Math.exp(v[2]) });
+  const objective = (v: number[]) => {
+    let ll = 0;
+    const g = toParams(v);
+    for (const c of repeat) ll += spendLogLikelihood(g, c);
+    return Number.isFinite(ll) ? -ll : Infinity;
+  };
+  let best = nelderMead(objective, [0, 0, 0], { step: 1 });
+  for (let i = 0; i < 5; i++) {
+    const again = nelderMead(objective, best.x, { step: 0.1 });
+    const moved = best.fx - again.fx;
+    best = again.fx < best.fx ? again : best;
+    if (moved < 1e-9) break;
+  }
+  return { ...toParams(best.x), logLikelihood: -best.fx };
+}
+
+/**
+ * E[mean spend per purchase | x, m]: a weighted mean of the population's (pγ / (q − 1)) and the customer's
+ * own m; a customer without repeat purchases gets the population's.
+ */
+export function expectedSpend(g: GammaGammaParams, c: SpendSummary): number {
+  const { p, q, gamma } = g;
+  if (c.x === 0) return (p * gamma) / (q - 1);
+  return (p * (gamma + c.m * c.x)) / (p * c.x + q - 1);
+}

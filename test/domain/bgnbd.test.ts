@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectedPurchases, fitBgNbd, hyp2f1, lnGamma, pAlive, type BgNbdParams } from '../../src/domain/bgnbd.ts';
+import { expectedPurchases, expectedSpend, fitBgNbd, fitGammaGamma, hyp2f1, lnGamma, pAlive, type BgNbdParams } from '../../src/domain/bgnbd.ts';
 
 const csv = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
 const cdnow = csv('cdnow-customers-summary.csv').map(([id, x, tx, T]) => ({ id, x, tx, T }));
@@ -29,6 +29,28 @@ describe('BG/NBD on the CDNOW sample', () => {
       expect(Math.abs(expectedPurchases(fit, c, 52) - ref.expected52)).toBeLessThan(1e-3 * Math.max(1, ref.expected52));
     }
     expect(worst).toBeLessThan(1e-3);
+  });
+});
+
+describe('Gamma-Gamma on the CDNOW sample', () => {
+  const spend = csv('cdnow-spend-reference.csv').map(([id, x, m, ref]) => ({ id, x, m, ref }));
+  const fit = fitGammaGamma(spend);
+
+  it("reproduces lifetimes' fit (p 6.249, q 3.745, γ 15.448 on the 946 repeat customers) and its expected spend per customer", () => {
+    expect(spend.filter((c) => c.x > 0)).toHaveLength(946);
+    expect(Math.abs(fit.p / 6.2488 - 1)).toBeLessThan(0.01);
+    expect(Math.abs(fit.q / 3.7446 - 1)).toBeLessThan(0.01);
+    expect(Math.abs(fit.gamma / 15.4477 - 1)).toBeLessThan(0.01);
+    for (const c of spend) expect(Math.abs(expectedSpend(fit, c) - c.ref)).toBeLessThan(1e-2);
+  });
+
+  it('shrinks a customer towards the population: the fewer purchases, the closer to its mean', () => {
+    const population = expectedSpend(fit, { x: 0, m: 0 });
+    const one = expectedSpend(fit, { x: 1, m: 100 });
+    const ten = expectedSpend(fit, { x: 10, m: 100 });
+    expect(one).toBeGreaterThan(population);
+    expect(ten).toBeGreaterThan(one);
+    expect(ten).toBeLessThan(100);
   });
 });
 
