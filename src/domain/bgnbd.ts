@@ -121,6 +121,18 @@ export function nelderMead(f: (x: number[]) => number, x0: number[], opts: { ste
   return { x: simplex[0], fx: values[0], iterations: it };
 }
 
+/** Nelder–Mead from `start`, restarted from its optimum until that no longer moves (it can stall on a flat ridge). */
+function minimise(objective: (x: number[]) => number, start: number[]): { x: number[]; fx: number } {
+  let best = nelderMead(objective, start, { step: 1 });
+  for (let i = 0; i < 5; i++) {
+    const again = nelderMead(objective, best.x, { step: 0.1 });
+    const moved = best.fx - again.fx;
+    best = again.fx < best.fx ? again : best;
+    if (moved < 1e-9) break;
+  }
+  return best;
+}
+
 /** The maximum-likelihood parameters for these customers, and the log-likelihood they reach. */
 export function fitBgNbd(customers: readonly RepeatSummary[]): BgNbdParams & { logLikelihood: number } {
   const toParams = (v: number[]): BgNbdParams => ({ r: Math.exp(v[0]), alpha: Math.exp(v[1]), a: Math.exp(v[2]), b: Math.exp(v[3]) });
@@ -128,14 +140,7 @@ export function fitBgNbd(customers: readonly RepeatSummary[]): BgNbdParams & { l
     const ll = totalLogLikelihood(toParams(v), customers);
     return Number.isFinite(ll) ? -ll : Infinity;
   };
-  // restarts from the optimum until it no longer moves: Nelder–Mead can stall on a flat ridge
-  let best = nelderMead(objective, [0, 0, 0, 0], { step: 1 });
-  for (let i = 0; i < 5; i++) {
-    const again = nelderMead(objective, best.x, { step: 0.1 });
-    const moved = best.fx - again.fx;
-    best = again.fx < best.fx ? again : best;
-    if (moved < 1e-9) break;
-  }
+  const best = minimise(objective, [0, 0, 0, 0]);
   return { ...toParams(best.x), logLikelihood: -best.fx };
 }
 
@@ -170,13 +175,7 @@ export function fitGammaGamma(customers: readonly SpendSummary[]): GammaGammaPar
     for (const c of repeat) ll += spendLogLikelihood(g, c);
     return Number.isFinite(ll) ? -ll : Infinity;
   };
-  let best = nelderMead(objective, [0, 0, 0], { step: 1 });
-  for (let i = 0; i < 5; i++) {
-    const again = nelderMead(objective, best.x, { step: 0.1 });
-    const moved = best.fx - again.fx;
-    best = again.fx < best.fx ? again : best;
-    if (moved < 1e-9) break;
-  }
+  const best = minimise(objective, [0, 0, 0]);
   return { ...toParams(best.x), logLikelihood: -best.fx };
 }
 

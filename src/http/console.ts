@@ -15,6 +15,7 @@ const dashboardPage = new URL('./console/dashboard.html', import.meta.url);
 const policyPage = new URL('./console/policy.html', import.meta.url);
 const opsPage = new URL('./console/ops.html', import.meta.url);
 const commonScript = new URL('./console/common.js', import.meta.url);
+const commonStyles = new URL('./console/common.css', import.meta.url);
 // the dashboard's charts: ECharts as installed by npm, served by us (no CDN, no build step)
 const ECHARTS = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
 const CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'";
@@ -75,14 +76,16 @@ export function consoleRouter(s: Services): Router {
   r.get('/console/dashboard', serve(dashboardPage));
   r.get('/console/policy', serve(policyPage));
   r.get('/console/ops', serve(opsPage));
-  // the pages' shared script (sign-in, requests, DOM helpers); changes with the release, so revalidated
-  let common: string | null = null;
-  r.get('/console/assets/common.js', async (ctx) => {
-    common ??= await readFile(commonScript, 'utf8');
-    ctx.type = 'application/javascript; charset=utf-8';
-    ctx.set('Cache-Control', 'no-cache');
-    ctx.body = common;
-  });
+  // the pages' shared script (sign-in, requests, DOM helpers) and styles; they change with the release, so revalidated
+  for (const [route, file, type] of [['/console/assets/common.js', commonScript, 'application/javascript; charset=utf-8'], ['/console/assets/common.css', commonStyles, 'text/css; charset=utf-8']] as const) {
+    let text: string | null = null;
+    r.get(route, async (ctx) => {
+      text ??= await readFile(file, 'utf8');
+      ctx.type = type;
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.body = text;
+    });
+  }
   let echarts: { size: number; etag: string } | null = null;
   r.get('/console/assets/echarts.min.js', async (ctx) => {
     if (!echarts) {

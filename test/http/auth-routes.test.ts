@@ -42,6 +42,7 @@ const OPEN = new Set([
   'GET /console/ops',
   'GET /console/assets/echarts.min.js',
   'GET /console/assets/common.js',
+  'GET /console/assets/common.css',
   // a signed link from a card (its own check: test/http/console-session.test.ts), and signing out of its session
   'GET /console/open',
   // sign in with a platform (src/http/oauth.ts): the configured providers, the redirect to the platform, its callback

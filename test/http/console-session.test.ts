@@ -3,6 +3,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
 import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
+import { cookieBrowser, type CookieBrowser } from '../helpers/cookie-browser.ts';
 
 const NOW = '2026-06-30T10:00:00+08:00';
 const org = {
@@ -25,12 +26,6 @@ const customers = [
   { id: 'c-w1', name: '王五的客户', ownerId: 'u-wang' },
 ];
 
-interface Browser {
-  cookies: Map<string, string>;
-  get(path: string, headers?: Record<string, string>): Promise<Response>;
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
-}
-
 describe('console links and sessions', () => {
   const clock = fixedClock(NOW);
   let app: TestApp;
@@ -48,26 +43,7 @@ describe('console links and sessions', () => {
   });
 
   /** a phone's browser: keeps the cookies the server sets, follows nothing by itself */
-  function browser(): Browser {
-    const cookies = new Map<string, string>();
-    const send = async (path: string, init: RequestInit) => {
-      const headers = new Headers(init.headers);
-      if (cookies.size) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-      const res = await fetch(app.url + path, { ...init, headers, redirect: 'manual' });
-      for (const line of res.headers.getSetCookie()) {
-        const [pair] = line.split(';');
-        const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
-        if (value === '') cookies.delete(name);
-        else cookies.set(name, value);
-      }
-      return res;
-    };
-    return {
-      cookies,
-      get: (path, headers = {}) => send(path, { headers }),
-      post: (path, body, headers = {}) => send(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
-    };
-  }
+  const browser = () => cookieBrowser(app.url);
 
   function rawPost(path: string, body: unknown, headers: Record<string, string>): Promise<number> {
     const data = JSON.stringify(body);
@@ -81,7 +57,7 @@ describe('console links and sessions', () => {
     });
   }
 
-  const csrf = (b: Browser) => ({ 'x-csrf-token': decodeURIComponent(b.cookies.get('tierbot_csrf') ?? '') });
+  const csrf = (b: CookieBrowser) => ({ 'x-csrf-token': decodeURIComponent(b.cookies.get('tierbot_csrf') ?? '') });
   const pathOf = (url: string) => url.slice(url.indexOf('/console'));
 
   /** the console link on the card a person gets for `text` (sent as them through the console) */
@@ -91,7 +67,7 @@ describe('console links and sessions', () => {
     return pathOf(inbox.body.items[0].card.url);
   }
 
-  async function signIn(userId: string, page = { customer: 'c-z1' }): Promise<Browser> {
+  async function signIn(userId: string, page = { customer: 'c-z1' }): Promise<CookieBrowser> {
     const b = browser();
     const res = await b.get(pathOf(await app.bot.links.url(userId, page)));
     expect(res.status).toBe(302);

@@ -8,6 +8,7 @@ import { FakeFeishuOAuth, AUTHORIZE_PATH as FS_AUTHORIZE, TOKEN_PATH as FS_TOKEN
 import type { FakeHttp } from '../fakes/oauth-server.ts';
 import { FakeWecomOAuth, AUTHORIZE_PATH as WC_AUTHORIZE, GETTOKEN_PATH as WC_GETTOKEN, GETUSERINFO_PATH } from '../fakes/wecom-oauth.ts';
 import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
+import { cookieBrowser, type CookieBrowser } from '../helpers/cookie-browser.ts';
 import { dingtalkOapiBase } from '../../src/platforms/dingtalk/oauth.ts';
 import { feishuAccountsBase, feishuOAuth } from '../../src/platforms/feishu/oauth.ts';
 
@@ -19,11 +20,6 @@ const org = {
   ],
   teams: [{ id: 't-east', name: '华东组', managerIds: ['u-li'] }],
 };
-
-interface Browser {
-  cookies: Map<string, string>;
-  get(path: string): Promise<Response>;
-}
 
 const feishu = new FakeFeishuOAuth('cli_test', 'feishu-secret');
 const wecom = new FakeWecomOAuth('ww-corp', 'wecom-secret', '1000002');
@@ -122,29 +118,12 @@ describe('sign in with a platform', () => {
     await Promise.all([feishu.close(), wecom.close(), dingtalk.close()]);
   });
 
-  function browser(): Browser {
-    const cookies = new Map<string, string>();
-    return {
-      cookies,
-      async get(path) {
-        const headers = new Headers();
-        if (cookies.size) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-        const res = await fetch(app.url + path, { headers, redirect: 'manual' });
-        for (const line of res.headers.getSetCookie()) {
-          const [pair] = line.split(';');
-          const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
-          if (value === '') cookies.delete(name);
-          else cookies.set(name, value);
-        }
-        return res;
-      },
-    };
-  }
+  const browser = () => cookieBrowser(app.url);
 
   const refusal = async (res: Response) => /data-refusal="([a-z_]+)"/.exec(await res.text())?.[1];
 
   /** start → our redirect to the platform → the fake's authorize page → the path and query of our callback */
-  async function toCallback(c: Case, b: Browser, next = '/console/customers/c-1'): Promise<string> {
+  async function toCallback(c: Case, b: CookieBrowser, next = '/console/customers/c-1'): Promise<string> {
     const start = await b.get(`/console/login/${c.platform}?next=${encodeURIComponent(next)}`);
     expect(start.status).toBe(302);
     const location = start.headers.get('location')!;
