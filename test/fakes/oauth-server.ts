@@ -1,6 +1,7 @@
 // The plumbing the OAuth fakes share (feishu-oauth.ts, wecom-oauth.ts, dingtalk-oauth.ts): a loopback HTTP server
 // with a route table, JSON in and out, and the authorization codes a platform's authorize page issues. Codes are
-// single-use and expire after 5 minutes, as every one of the three platforms documents (cited in each fake).
+// single-use and expire after 5 minutes: Feishu and WeCom document both (cited in their fakes); DingTalk documents
+// single use, and its lifetime is assumed the same (dingtalk-oauth.ts says so).
 // No platform rule lives here.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

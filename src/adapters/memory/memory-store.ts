@@ -224,10 +224,11 @@ export class MemoryStore implements Store {
       if ((filter.ownerId !== undefined && c.ownerId !== filter.ownerId) || (filter.teamId !== undefined && c.teamId !== filter.teamId)) continue;
       if (filter.scope !== undefined && !inScope(filter.scope, c.ownerId, c.teamId)) continue;
       total++;
-      const st = this.states.head(c.idx);
-      if (st === null) continue;
-      tiers[st.tier] = (tiers[st.tier] ?? 0) + 1;
-      risk[st.level] = (risk[st.level] ?? 0) + 1;
+      const tier = this.states.field(c.idx, 'tier');
+      if (tier === null) continue;
+      const level = this.states.field(c.idx, 'level')!;
+      tiers[tier] = (tiers[tier] ?? 0) + 1;
+      risk[level] = (risk[level] ?? 0) + 1;
     }
     return { total, tiers, risk };
   }
@@ -403,8 +404,8 @@ export class MemoryStore implements Store {
   private matcher(f: CustomerFilter): (c: Customer) => boolean {
     const q = f.q !== undefined && f.q !== '' ? f.q.toLowerCase() : null;
     return (c) =>
-      (f.tier === undefined || this.states.head(c.idx)?.tier === f.tier) &&
-      (f.risk === undefined || this.states.head(c.idx)?.level === f.risk) &&
+      (f.tier === undefined || this.states.field(c.idx, 'tier') === f.tier) &&
+      (f.risk === undefined || this.states.field(c.idx, 'level') === f.risk) &&
       (f.ownerId === undefined || c.ownerId === f.ownerId) &&
       (f.teamId === undefined || c.teamId === f.teamId) &&
       (f.scope === undefined || inScope(f.scope, c.ownerId, c.teamId)) &&

@@ -9,7 +9,7 @@
 //
 // A state of another shape (fields this codec does not know, or values of other types) is kept whole, as
 // JSON, so nothing is ever dropped; the round trip is exact for everything the engine produces (tested).
-import type { AlertedRisk, ConditionTrace, Explanation, Metrics, Risk, RiskReason, TierState } from '../../domain/types.ts';
+import type { AlertedRisk, Explanation, Metrics, Risk, TierState } from '../../domain/types.ts';
 
 const METRICS = [
   'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue', 'tenureDays',
@@ -82,23 +82,25 @@ export class StateColumns {
   }
 
   /** Interned id of the slot's tier (NONE without a state, or for a state kept whole). */
-  /** True when the slot's state was written by that run. */
-  writtenBy(slot: number, runId: string): boolean {
-    if (!this.has(slot)) return false;
-    if (!this.plain(slot)) return this.get(slot)!.runId === runId;
-    return this.ints[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * INTS + RUN] === this.strings.find(runId);
+  /** One of the slot's state's tier key, risk level or run id, or null without a state (filters and counts: no object made). */
+  field(slot: number, name: 'tier' | 'level' | 'runId'): string | null {
+    if (!this.has(slot)) return null;
+    if (!this.plain(slot)) {
+      const s = this.get(slot)!;
+      return name === 'tier' ? s.tier : name === 'level' ? (s.risk?.level ?? null) : s.runId;
+    }
+    return this.strings.get(this.ints[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * INTS + (name === 'tier' ? TIER : name === 'level' ? LEVEL : RUN)]);
   }
 
-  /** The tier key, risk level and run id of the slot's state, or null without one (filters, counts). */
+  /** True when the slot's state was written by that run. */
+  writtenBy(slot: number, runId: string): boolean {
+    return this.field(slot, 'runId') === runId;
+  }
+
+  /** The tier key, risk level and run id of the slot's state, or null without one. */
   head(slot: number): { tier: string; level: string; runId: string } | null {
     if (!this.has(slot)) return null;
-    if (this.plain(slot)) {
-      const ints = this.ints[slot >>> CHUNK_BITS];
-      const o = (slot & CHUNK_MASK) * INTS;
-      return { tier: this.strings.get(ints[o + TIER]), level: this.strings.get(ints[o + LEVEL]), runId: this.strings.get(ints[o + RUN]) };
-    }
-    const s = this.get(slot)!;
-    return { tier: s.tier, level: s.risk?.level, runId: s.runId };
+    return { tier: this.field(slot, 'tier')!, level: this.field(slot, 'level')!, runId: this.field(slot, 'runId')! };
   }
 
   clear(slot: number): void {
@@ -290,35 +292,23 @@ function encodable(s: TierState): boolean {
   return true;
 }
 
-// Lists parsed on first access. The accessor is an own, enumerable property in the literal's key order, so
-// spreads, JSON.stringify and deep equality see what a plain property would hold.
-function explanationOf(rule: string, text: string): Explanation {
-  if (text === EMPTY) return { rule, conditions: [] };
-  let parsed: ConditionTrace[] | undefined;
-  return {
-    rule,
-    get conditions() {
-      return (parsed ??= JSON.parse(text) as ConditionTrace[]);
-    },
-    set conditions(v) {
+// Lists parsed on first access. The accessor is an own, enumerable property defined in the object's key order,
+// so spreads, JSON.stringify and deep equality see what a plain property would hold.
+function withLazyList<T extends object, K extends string>(target: T, key: K, text: string): T {
+  if (text === EMPTY) return Object.assign(target, { [key]: [] });
+  let parsed: unknown[] | undefined;
+  return Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => (parsed ??= JSON.parse(text) as unknown[]),
+    set: (v: unknown[]) => {
       parsed = v;
     },
-  };
+  });
 }
 
-function riskOf(level: Risk['level'], text: string): Risk {
-  if (text === EMPTY) return { level, reasons: [] };
-  let parsed: RiskReason[] | undefined;
-  return {
-    level,
-    get reasons() {
-      return (parsed ??= JSON.parse(text) as RiskReason[]);
-    },
-    set reasons(v) {
-      parsed = v;
-    },
-  };
-}
+const explanationOf = (rule: string, text: string) => withLazyList({ rule }, 'conditions', text) as Explanation;
+const riskOf = (level: Risk['level'], text: string) => withLazyList({ level }, 'reasons', text) as Risk;
 
 /** bit i set: METRICS[i] may be null */
 const NULLABLE = METRICS.reduce((bits, k, i) => (['frequency', 'monetary', 'lifetimeValue', 'orderCount', 'previousTierRank', 'tierRank'].includes(k) ? bits : bits | (1 << i)), 0);
