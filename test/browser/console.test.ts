@@ -5,9 +5,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, openPage, screenshot } from './chromium.ts';
 import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
-import { fixedClock, startApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
+import { fixedClock, startApp, startDemoApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
 import { seed } from '../workflows/helpers.ts';
-import { seedDemo } from '../../src/app/demo.ts';
 
 
 describe.skipIf(!CHROMIUM)('console in chromium', () => {
@@ -86,10 +85,7 @@ describe.skipIf(!CHROMIUM)('the demo in chromium: the alert summary', () => {
   let page: Page;
 
   beforeAll(async () => {
-    app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00') });
-    await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
-    await app.bot.recomputer.start().done;
-    await app.bot.chat.settle();
+    app = await startDemoApp({ clock: fixedClock('2026-06-30T10:00:00+08:00') });
     // a rep opens the console from the card on a phone
     ({ browser, page } = await openPage({ width: 390, height: 844 }));
   }, 60_000);

@@ -4,9 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, openPage, screenshot } from './chromium.ts';
-import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
-import { seedDemo } from '../../src/app/demo.ts';
-import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
+import { fixedClock, startDemoApp, type TestApp } from '../helpers/app.ts';
 
 
 interface Kpi { key: string; customers: number; revenueSharePct: number; revenue: number; avgLifetimeValue: number | null; repurchaseRatePct: number; atRisk: number; valueAtStake: number }
@@ -22,9 +20,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    app = await startApp(new MemoryStore(), { clock });
-    await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
-    await app.bot.recomputer.start().done;
+    app = await startDemoApp({ clock });
     // a month later, a second run: tiers move, and the distribution has two runs
     clock.set('2026-07-30T10:00:00+08:00');
     await app.bot.recomputer.start().done;

@@ -4,9 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, openPage, screenshot } from './chromium.ts';
 import { noticeCard } from '../../cards/notice.ts';
-import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
-import { seedDemo } from '../../src/app/demo.ts';
-import { fixedClock, startApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
+import { fixedClock, startDemoApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
 
 describe.skipIf(!CHROMIUM)('the operations page in chromium', () => {
   let app: TestApp;
@@ -15,9 +13,7 @@ describe.skipIf(!CHROMIUM)('the operations page in chromium', () => {
   let deadId: string;
 
   beforeAll(async () => {
-    app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00'), env: { TIERBOT_DEMO: '0' } });
-    await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
-    await app.bot.recomputer.start().done;
+    app = await startDemoApp({ clock: fixedClock('2026-06-30T10:00:00+08:00') });
     // a card for a platform this server has no credentials for: given up at once, a dead letter
     const card = noticeCard('zh-CN', '测试通知', ['hello'], `${app.url}/console`);
     ({ id: deadId } = await app.bot.chat.outbox.enqueue({ kind: 'notice', recipient: { platform: 'feishu', kind: 'user', id: 'ou_nobody' }, card, subject: 'ops-test', period: 'x' }));

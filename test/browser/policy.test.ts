@@ -3,9 +3,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, openPage, screenshot } from './chromium.ts';
-import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
-import { seedDemo } from '../../src/app/demo.ts';
-import { fixedClock, startApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
+import { fixedClock, startDemoApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
 
 
 describe.skipIf(!CHROMIUM)('the policy page in chromium', () => {
@@ -14,9 +12,7 @@ describe.skipIf(!CHROMIUM)('the policy page in chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00'), env: { TIERBOT_DEMO: '0' } });
-    await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
-    await app.bot.recomputer.start().done;
+    app = await startDemoApp({ clock: fixedClock('2026-06-30T10:00:00+08:00') });
     ({ browser, page } = await openPage({ width: 1280, height: 1000 }));
   }, 60_000);
   afterAll(async () => {

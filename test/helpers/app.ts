@@ -9,7 +9,7 @@ import { createTierbot, type Tierbot, type TierbotOptions } from '../../src/serv
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { mongoTestDb } from '../setup/mongo.ts';
-import { demoData } from '../../src/app/demo.ts';
+import { demoData, seedDemo } from '../../src/app/demo.ts';
 import { orderSchema, toOrderInput } from '../../src/app/inputs.ts';
 import { PolicyService } from '../../src/app/policy-service.ts';
 
@@ -79,6 +79,15 @@ export async function startApp(store: Store, opts: StartAppOptions = {}): Promis
       await bot.close();
     },
   };
+}
+
+/** The app on the demo (its org and 500 customers) after a first recompute, its cards delivered. */
+export async function startDemoApp(opts: StartAppOptions = {}): Promise<TestApp> {
+  const app = await startApp(new MemoryStore(), { ...opts, env: { TIERBOT_DEMO: '0', ...opts.env } });
+  await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
+  await app.bot.recomputer.start().done;
+  await app.bot.chat.settle();
+  return app;
 }
 
 /** A clock tests can set. */

@@ -1,16 +1,12 @@
 // The policy page's API: a draft's what-if before apply (nothing written), problems by path, diffs of versions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { MemoryStore } from '../../src/adapters/memory/memory-store.ts';
-import { seedDemo } from '../../src/app/demo.ts';
-import { fixedClock, startApp, type TestApp } from '../helpers/app.ts';
+import { fixedClock, startDemoApp, type TestApp } from '../helpers/app.ts';
 
 describe('policy page API', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startApp(new MemoryStore(), { clock: fixedClock('2026-06-30T10:00:00+08:00'), env: { TIERBOT_DEMO: '0' } });
-    await seedDemo(app.bot.store, app.bot.files.demoOrg!, app.bot.clock.now());
-    await app.bot.recomputer.start().done;
+    app = await startDemoApp({ clock: fixedClock('2026-06-30T10:00:00+08:00') });
   }, 60_000);
   afterAll(async () => {
     await app.close();
