@@ -121,6 +121,38 @@ describe('console links and sessions', () => {
     expect((await admin.get('/api/v1/org')).status).toBe(200);
   });
 
+  it('every endpoint the console reads answers each role over exactly what that role may see', async () => {
+    const visible: Record<string, string[]> = { 'u-zhang': ['c-z1', 'c-z2'], 'u-li': ['c-z1', 'c-z2', 'c-zhao'], 'u-admin': customers.map((c) => c.id) };
+    const ownerOf = Object.fromEntries(customers.map((c) => [c.id, c.ownerId]));
+    for (const [who, ids] of Object.entries(visible)) {
+      const b = await signIn(who);
+      const json = async (path: string) => {
+        const res = await b.get(path);
+        expect(res.status, `${who} ${path}`).toBe(200);
+        return res.json();
+      };
+      const owners = [...new Set(ids.map((id) => ownerOf[id]))].sort();
+      expect((await json('/api/v1/customers')).items.map((c: { id: string }) => c.id), who).toEqual([...ids].sort());
+      for (const c of customers) {
+        const open = ids.includes(c.id);
+        expect((await b.get(`/api/v1/customers/${c.id}`)).status, `${who} ${c.id}`).toBe(open ? 200 : 404);
+        expect((await b.get(`/api/v1/customers/${c.id}/activity`)).status, `${who} ${c.id} activity`).toBe(open ? 200 : 404);
+      }
+      expect((await json('/api/v1/reports/distribution')).total, who).toBe(ids.length);
+      expect((await json('/api/v1/reports/tiers')).total, who).toBe(ids.length);
+      expect((await json('/api/v1/reports/pareto')).customers, who).toBe(ids.length);
+      const bySegment = (await json('/api/v1/reports/segments?by=owner')).segments as { segment: string; customers: number }[];
+      expect(bySegment.map((g) => g.segment).sort(), who).toEqual(owners);
+      expect(bySegment.reduce((n, g) => n + g.customers, 0), who).toBe(ids.length);
+      for (const r of (await json('/api/v1/reports/at-risk')).items) expect(ids, who).toContain(r.id);
+      for (const o of (await json('/api/v1/reports/value-at-stake')).byOwner) expect(owners, who).toContain(o.id);
+      const moves = (await json('/api/v1/reports/movements?since=2026-01-01T00:00:00Z')).matrix as Record<string, Record<string, number>>;
+      expect(Object.values(moves).flatMap((row) => Object.values(row)).reduce((n, k) => n + k, 0), who).toBeLessThanOrEqual(ids.length);
+      const runs = (await json('/api/v1/reports/distribution/runs')).runs as { tiers: Record<string, number> }[];
+      for (const r of runs) expect(Object.values(r.tiers).reduce((n, k) => n + k, 0), who).toBeLessThanOrEqual(ids.length);
+    }
+  });
+
   it('admin endpoints refuse reps and managers (403), whatever they send', async () => {
     for (const who of ['u-zhang', 'u-li']) {
       const b = await signIn(who);
