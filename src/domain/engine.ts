@@ -10,7 +10,7 @@ import { lifecycleOf } from './lifecycle.ts';
 import { frameFor, medianGap, scanRollup } from './metrics.ts';
 import { monetaryTopPct, quintileHigherBetter, quintileLowerBetter, scoreHigherBetter, scoreLowerBetter } from './rfm.ts';
 import { CONDITION_METRICS } from './policy.ts';
-import type { ApprovedScore, Explanation, Metrics, PopulationStats, Rollup, TierState } from './types.ts';
+import type { ApprovedScore, CarriedState, Explanation, Metrics, PopulationStats, Rollup, TierState } from './types.ts';
 import { valueScoreOf } from './value-score.ts';
 
 // the whole run API from one module
@@ -24,7 +24,7 @@ export interface CustomerEvalInput {
   attributes: Attributes;
   score: ApprovedScore | null;
   /** the state before this run (a resumed run passes the record's stateBeforeRun) */
-  current: TierState | null;
+  current: CarriedState | null;
 }
 
 export interface EvalContext {

@@ -112,6 +112,12 @@ export interface TierState {
   alerted?: AlertedRisk | null;
 }
 
+/**
+ * What an evaluation carries over from the state before it (tier stability, `since`, `previous`, whether risk
+ * rose). A stored TierState has all of it; a reader that needs only this can skip decoding the rest.
+ */
+export type CarriedState = Pick<TierState, 'tier' | 'tierRank' | 'since' | 'previous' | 'downgradeStreak'> & { risk: Pick<Risk, 'level'> };
+
 export interface AlertedRisk {
   level: 'low' | 'medium' | 'high';
   rules: string[];
