@@ -6,6 +6,7 @@ import type { ConfigFiles } from './config/files.ts';
 import type { AppEnv } from './config/env.ts';
 import { PolicyService } from './app/policy-service.ts';
 import { Recomputer, type EvaluationObserver } from './app/recompute.ts';
+import { defaultPoolSize, EvalPool } from './app/eval-pool.ts';
 import { Chat } from './chat.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { Recovery } from './jobs/recovery.ts';
@@ -91,7 +92,9 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
     },
   });
 
-  const services: Services = { env, files, store, clock, log, metrics, policies, recomputer, links, gate, version: VERSION };
+  const workers = env.EVAL_WORKERS ?? defaultPoolSize();
+  const pool = workers > 0 ? new EvalPool(workers) : null;
+  const services: Services = { env, files, store, clock, log, metrics, policies, recomputer, links, gate, version: VERSION, pool };
   const app = buildApp(services, chat, signInProviders(chat, opts.chat?.platforms ?? registered));
   let server: Server | null = null;
   const timezone = (await policies.active()).policy.timezone;
@@ -137,6 +140,7 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
       }
       await chat.stop();
       await instances.stop();
+      await pool?.close();
       await store.close();
     },
   };

@@ -1,10 +1,12 @@
 // What a draft policy would do before it is applied: the tiers it would give, who would move, and what people
 // would hear about it under the alert budget. Reads only.
-import { compilePolicy, evaluateCustomer } from '../domain/engine.ts';
+import { compilePolicy } from '../domain/engine.ts';
 import type { Policy } from '../domain/policy.ts';
-import type { Org, Store } from '../ports/store.ts';
+import type { EvalRow, Org, Store } from '../ports/store.ts';
+import { compileJob, evaluateRows, LEVELS, type Outcomes, type TallyJob } from './eval-kernel.ts';
+import { POOL_MIN_CUSTOMERS, type EvalPool } from './eval-pool.ts';
 import { collectPopulation, RECOMPUTE_BATCH, yieldToEventLoop } from './recompute.ts';
-import { alertWorthy, SNOOZES } from './workflows/alerts.ts';
+import { SNOOZES } from './workflows/alerts.ts';
 
 export interface WhatIf {
   asOf: string;
@@ -24,10 +26,23 @@ export interface WhatIf {
   notices: { alerts: number; tierChanges: number; cards: number; personalSummaries: number; teamSummaries: number };
 }
 
+export interface WhatIfOptions {
+  /** evaluates large populations on worker threads; without it (or below POOL_MIN_CUSTOMERS) in this thread */
+  pool?: EvalPool | null;
+  /** the population from which the pool is used; default POOL_MIN_CUSTOMERS */
+  poolFrom?: number;
+}
+
+/** Batches evaluated ahead of the one being counted: keeps the pool busy while this thread reads the store. */
+const IN_FLIGHT = 4;
+
 /** `now`: the instant snoozes are checked against. */
-export async function whatIf(store: Store, policy: Policy, asOf: number, org: Org, now: number): Promise<WhatIf> {
+export async function whatIf(store: Store, policy: Policy, asOf: number, org: Org, now: number, opts: WhatIfOptions = {}): Promise<WhatIf> {
   const compiled = compilePolicy(policy, 0);
   const stats = await collectPopulation(store, compiled, asOf);
+  const job: TallyJob = { policy, asOf, stats };
+  const pool = opts.pool && stats.n >= (opts.poolFrom ?? POOL_MIN_CUSTOMERS) ? opts.pool : null;
+  const local = pool ? null : compileJob(job);
   const distribution: Record<string, number> = Object.fromEntries(policy.tiers.map((t) => [t.key, 0]));
   const matrix: Record<string, Record<string, number>> = {};
   const users = new Set(org.users.map((u) => u.id));
@@ -40,20 +55,19 @@ export async function whatIf(store: Store, policy: Policy, asOf: number, org: Or
   let changed = 0;
   let alerts = 0;
   let tierChanges = 0;
-  for await (const batch of store.streamCustomers(RECOMPUTE_BATCH)) {
-    const snoozes = await store.docs.find<{ _id: string; until: string }>(SNOOZES, { _id: { $in: batch.map((c) => c.id) } });
-    const snoozed = new Set(snoozes.filter((z) => Date.parse(z.until) > now).map((z) => z._id));
-    for (const c of batch) {
-      const { state } = evaluateCustomer({ rollup: c.rollup, attributes: c.attributes, score: c.score, current: c.state }, { policy: compiled, asOf, stats, runId: 'what-if' });
+  const count = (batch: readonly EvalRow[], out: Outcomes, snoozed: ReadonlySet<string>) => {
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i];
+      const tier = policy.tiers[out.tiers[i]].key;
       evaluated++;
-      distribution[state.tier] = (distribution[state.tier] ?? 0) + 1;
-      if (state.risk.level !== 'none') atRisk++;
-      const from = c.state?.tier ?? 'none';
+      distribution[tier]++;
+      if (LEVELS[out.levels[i]] !== 'none') atRisk++;
+      const from = c.current?.tier ?? 'none';
       matrix[from] ??= {};
-      matrix[from][state.tier] = (matrix[from][state.tier] ?? 0) + 1;
-      const moved = c.state !== null && c.state.tier !== state.tier;
+      matrix[from][tier] = (matrix[from][tier] ?? 0) + 1;
+      const moved = c.current !== null && c.current.tier !== tier;
       if (moved) changed++;
-      const alert = !snoozed.has(c.id) && alertWorthy(c.state?.alerted ?? null, state.risk);
+      const alert = out.worthy[i] === 1 && !snoozed.has(c.id);
       if (!alert && !moved) continue;
       const team = c.teamId ?? teamOfUser.get(c.ownerId) ?? null;
       const managed = team !== null && (managersOf.get(team) ?? 0) > 0;
@@ -63,7 +77,30 @@ export async function whatIf(store: Store, policy: Policy, asOf: number, org: Or
       if (users.has(c.ownerId)) people.add(c.ownerId);
       if (managed) teams.add(team);
     }
-    await yieldToEventLoop();
+  };
+  const queue: { batch: EvalRow[]; out: Promise<Outcomes>; snoozed: Promise<Set<string>> }[] = [];
+  const settle = async () => {
+    const next = queue.shift()!;
+    count(next.batch, await next.out, await next.snoozed);
+  };
+  try {
+    for await (const batch of store.streamEvalRows(RECOMPUTE_BATCH)) {
+      const snoozed = snoozedOf(store, batch, now);
+      if (local) {
+        count(batch, evaluateRows(batch, local), await snoozed);
+        await yieldToEventLoop();
+        continue;
+      }
+      const out = pool!.evaluate(job, batch);
+      out.catch(() => undefined);
+      snoozed.catch(() => undefined);
+      queue.push({ batch, out, snoozed });
+      if (queue.length >= IN_FLIGHT) await settle();
+      else await yieldToEventLoop();
+    }
+    while (queue.length > 0) await settle();
+  } finally {
+    pool?.release(job);
   }
   return {
     asOf: new Date(asOf).toISOString(),
@@ -74,4 +111,9 @@ export async function whatIf(store: Store, policy: Policy, asOf: number, org: Or
     changed,
     notices: { alerts, tierChanges, cards: 0, personalSummaries: people.size, teamSummaries: [...teams].reduce((n, t) => n + (managersOf.get(t) ?? 0), 0) },
   };
+}
+
+async function snoozedOf(store: Store, batch: readonly EvalRow[], now: number): Promise<Set<string>> {
+  const snoozes = await store.docs.find<{ _id: string; until: string }>(SNOOZES, { _id: { $in: batch.map((c) => c.id) } });
+  return new Set(snoozes.filter((z) => Date.parse(z.until) > now).map((z) => z._id));
 }

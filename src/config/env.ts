@@ -24,6 +24,8 @@ const commonEnv = {
   CONSOLE_LINK_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0.01, 'must be more than 0 days').max(90, 'must be at most 90 days').default(7),
   PUBLIC_BASE_URL: url.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** worker threads for large what-ifs; unset: one per core beyond the first; 0: evaluate in the event loop's thread */
+  EVAL_WORKERS: z.coerce.number({ error: 'must be a number of worker threads' }).int('must be a whole number').min(0, 'must be 0 or more').max(64, 'must be at most 64').optional(),
   /** request timeout for platform API calls */
   PLATFORM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 };

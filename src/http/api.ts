@@ -122,7 +122,7 @@ export function apiRouter(s: Services): AdminRouter {
     const body = validate(simulateBody, await readPolicyDocument(ctx), 'body');
     const policy = parsePolicy(body.policy);
     if (!policy.ok) throw new ValidationFailed('the policy is invalid', policy.issues.map((i) => ({ ...i, path: `policy.${i.path}` })));
-    ctx.body = await whatIf(s.store, policy.policy, body.asOf ? Date.parse(body.asOf) : s.clock.now(), await orgOf(s), s.clock.now());
+    ctx.body = await whatIf(s.store, policy.policy, body.asOf ? Date.parse(body.asOf) : s.clock.now(), await orgOf(s), s.clock.now(), { pool: s.pool });
   });
 
   r.get('/policy', async (ctx) => {

@@ -34,7 +34,7 @@ export function policyRouter(s: Services): AdminRouter {
     const parsed = parsePolicy(await readPolicyDocument(ctx));
     if (!parsed.ok) throw new ValidationFailed('the policy is invalid', parsed.issues);
     const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
-    ctx.body = await whatIf(s.store, parsed.policy, asOf ? Date.parse(asOf) : s.clock.now(), org, s.clock.now());
+    ctx.body = await whatIf(s.store, parsed.policy, asOf ? Date.parse(asOf) : s.clock.now(), org, s.clock.now(), { pool: s.pool });
   });
 
   r.get('/policy/diff', async (ctx) => {

@@ -2,6 +2,7 @@
 // and mounts the routers) and src/http/* (which only use them), so neither imports the other's module.
 import type { AuditLog } from '../app/audit.ts';
 import type { Bot } from '../app/bot.ts';
+import type { EvalPool } from '../app/eval-pool.ts';
 import type { Outbox } from '../app/outbox.ts';
 import type { PolicyService } from '../app/policy-service.ts';
 import type { Recomputer } from '../app/recompute.ts';
@@ -30,6 +31,8 @@ export interface Services {
   /** who may call the API (the admin token, console sessions) */
   gate: Gate;
   version: string;
+  /** worker threads for large read-only evaluations (the what-if); null: in the event loop's thread */
+  pool: EvalPool | null;
 }
 
 /** The chat side as the workflow routes use it (src/chat.ts's `Chat` is one). */

@@ -1,6 +1,6 @@
 // The storage port. Two adapters implement it: memory (embedded default) and mongo.
 // Both must pass test/store/contract.test.ts. Rules for the mongo adapter: docs/storage.md.
-import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../domain/types.ts';
+import type { AlertedRisk, ApprovedScore, CarriedState, PopulationStats, Rollup, TierState } from '../domain/types.ts';
 import type { DocStore } from './doc-store.ts';
 import type { Liveness } from './liveness.ts';
 
@@ -79,6 +79,18 @@ export interface CustomerRecord {
   score: ApprovedScore | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What evaluating a customer reads, without the rest of the record (the what-if reads only this). */
+export interface EvalRow {
+  id: string;
+  ownerId: string;
+  teamId: string | null;
+  attributes: Record<string, AttributeValue>;
+  score: ApprovedScore | null;
+  rollup: Rollup;
+  /** what the evaluation carries over from the current state, with the owner's last alert; null when never evaluated */
+  current: (CarriedState & { alerted: AlertedRisk | null }) | null;
 }
 
 export interface CustomerFilter {
@@ -184,6 +196,8 @@ export interface Store {
   streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]>;
   /** every customer's rollup alone, in batches (a run's population statistics need nothing else) */
   streamRollups(batchSize: number): AsyncIterable<Rollup[]>;
+  /** every customer as an evaluation reads it, in batches, in no particular order */
+  streamEvalRows(batchSize: number): AsyncIterable<EvalRow[]>;
   /** how many customers match (all when no filter) */
   countCustomers(filter?: CustomerFilter): Promise<number>;
   /** customers by current tier and by risk level, in one pass (the dashboard's distribution) */

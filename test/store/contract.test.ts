@@ -249,6 +249,38 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, dis
       expect(streamed.map(sortKey).sort()).toEqual([await rollupOf(store, 'c1'), await rollupOf(store, 'c2')].map(sortKey).sort());
     });
 
+    it('streams each customer as an evaluation reads it: owner, team, attributes, score, rollup and the carried part of its state', async () => {
+      await store.upsertCustomers([customer('c1', { teamId: 't-east', attributes: { region: '华东', size: 3, vip: true } }), customer('c2'), customer('c3')]);
+      await store.ingestOrders([order('o1', 'c1', { amountFen: 500 }), order('o2', 'c1', { occurredAt: T0 - DAY, amountFen: -100, marginFen: 40 }), order('o3', 'c2')]);
+      const alerted = { level: 'high' as const, rules: ['overdue', 'spendDrop'], runId: 'r2' };
+      await store.writeStates(
+        [
+          { id: 'c1', state: state('A', 'high', 'r2', { previous: 'B', downgradeStreak: 1, since: '2026-05-01T02:00:00+08:00', alerted }), stateBeforeRun: state('B', 'none', 'r1') },
+          { id: 'c2', state: state('C', 'none', 'r2', { alerted: null }), stateBeforeRun: null },
+        ],
+        [],
+      );
+      await store.setScore('c2', { points: { profitability: 70 }, approvedBy: 'u-li', approvedAt: '2026-06-30T10:00:00+08:00' });
+      const rows = (await collect(store.streamEvalRows(2))).flat();
+      expect(rows.map((r) => r.id).sort()).toEqual(['c1', 'c2', 'c3']);
+      for await (const batch of store.streamCustomers(10)) {
+        for (const c of batch) {
+          const row = rows.find((r) => r.id === c.id)!;
+          expect(row).toEqual({
+            id: c.id,
+            ownerId: c.ownerId,
+            teamId: c.teamId,
+            attributes: c.attributes,
+            score: c.score,
+            rollup: c.rollup,
+            current: c.state && { tier: c.state.tier, tierRank: c.state.tierRank, since: c.state.since, previous: c.state.previous, downgradeStreak: c.state.downgradeStreak, risk: { level: c.state.risk.level }, alerted: c.state.alerted ?? null },
+          });
+        }
+      }
+      expect(rows.find((r) => r.id === 'c1')!.current).toMatchObject({ tier: 'A', previous: 'B', downgradeStreak: 1, risk: { level: 'high' }, alerted });
+      expect(rows.find((r) => r.id === 'c3')!.current).toBeNull();
+    });
+
     it('stores a new cancelled order without counting it, and counts it once it is un-cancelled', async () => {
       await store.upsertCustomers([customer('c1')]);
       expect(await store.ingestOrders([order('o1', 'c1', { cancelled: true })])).toMatchObject({ inserted: 1 });

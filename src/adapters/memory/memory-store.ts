@@ -28,6 +28,7 @@ import type {
   CustomerInput,
   CustomerScope,
   CustomerRecord,
+  EvalRow,
   HistoryEntry,
   IngestResult,
   Org,
@@ -206,6 +207,23 @@ export class MemoryStore implements Store {
   async *streamRollups(batchSize: number): AsyncIterable<Rollup[]> {
     const size = Math.max(1, Math.floor(batchSize));
     for (let i = 0; i < this.byIdx.length; i += size) yield this.rollups(this.byIdx.slice(i, i + size));
+  }
+
+  async *streamEvalRows(batchSize: number): AsyncIterable<EvalRow[]> {
+    const size = Math.max(1, Math.floor(batchSize));
+    for (let i = 0; i < this.byIdx.length; i += size) {
+      const cs = this.byIdx.slice(i, i + size);
+      const rollups = this.rollups(cs);
+      yield cs.map((c, j) => ({
+        id: c.id,
+        ownerId: c.ownerId,
+        teamId: c.teamId,
+        attributes: c.attributes as Record<string, AttributeValue>,
+        score: c.score,
+        rollup: rollups[j],
+        current: this.states.carried(c.idx),
+      }));
+    }
   }
 
   async countCustomers(filter?: CustomerFilter): Promise<number> {

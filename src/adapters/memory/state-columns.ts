@@ -11,6 +11,9 @@
 // JSON, so nothing is ever dropped; the round trip is exact for everything the engine produces (tested).
 import type { AlertedRisk, Explanation, Metrics, Risk, TierState } from '../../domain/types.ts';
 
+import type { EvalRow } from '../../ports/store.ts';
+import { carriedOf } from '../shared/carried.ts';
+
 const METRICS = [
   'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue', 'tenureDays',
   'medianIntervalDays', 'monetaryTopPct', 'r', 'f', 'm', 'rfmTotal', 'valueScore', 'previousTierRank', 'tierRank',
@@ -81,7 +84,6 @@ export class StateColumns {
     return chunk !== undefined && (chunk[(slot & CHUNK_MASK) * INTS + FLAGS] & FLAG_PRESENT) !== 0;
   }
 
-  /** Interned id of the slot's tier (NONE without a state, or for a state kept whole). */
   /** One of the slot's state's tier key, risk level or run id, or null without a state (filters and counts: no object made). */
   field(slot: number, name: 'tier' | 'level' | 'runId'): string | null {
     if (!this.has(slot)) return null;
@@ -101,6 +103,30 @@ export class StateColumns {
   head(slot: number): { tier: string; level: string; runId: string } | null {
     if (!this.has(slot)) return null;
     return { tier: this.field(slot, 'tier')!, level: this.field(slot, 'level')!, runId: this.field(slot, 'runId')! };
+  }
+
+  /** What an evaluation carries over from the slot's state, and its last alert; no metrics, traces or reasons decoded. */
+  carried(slot: number): EvalRow['current'] {
+    if (!this.has(slot)) return null;
+    if (!this.plain(slot)) return carriedOf(this.get(slot)!);
+    const ints = this.ints[slot >>> CHUNK_BITS];
+    const o = (slot & CHUNK_MASK) * INTS;
+    const nums = this.nums[slot >>> CHUNK_BITS];
+    const n = (slot & CHUNK_MASK) * NUMS;
+    const t = this.strings;
+    const flags = ints[o + FLAGS];
+    const previous = ints[o + PREVIOUS];
+    return {
+      tier: t.get(ints[o + TIER]),
+      tierRank: nums[n + TIER_RANK],
+      since: t.get(ints[o + SINCE]),
+      previous: previous === NONE ? null : t.get(previous),
+      downgradeStreak: nums[n + STREAK],
+      risk: { level: t.get(ints[o + LEVEL]) as Risk['level'] },
+      alerted: (flags & FLAG_ALERTED) === 0 || (flags & FLAG_ALERTED_NULL) !== 0
+        ? null
+        : { level: t.get(ints[o + ALERT_LEVEL]) as AlertedRisk['level'], rules: JSON.parse(t.get(ints[o + ALERT_RULES])) as string[], runId: t.get(ints[o + ALERT_RUN]) },
+    };
   }
 
   clear(slot: number): void {

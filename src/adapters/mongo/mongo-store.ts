@@ -53,6 +53,7 @@ import type {
   CustomerFilter,
   CustomerInput,
   CustomerRecord,
+  EvalRow,
   HistoryEntry,
   IngestResult,
   Org,
@@ -78,6 +79,7 @@ import {
 } from './codec.ts';
 import { soleOwner, type Liveness } from '../../ports/liveness.ts';
 import { ensureIndexes, MongoDocStore } from './doc-store.ts';
+import { carriedOf } from '../shared/carried.ts';
 
 const DUPLICATE_KEY = 11000;
 /** values per population-statistics chunk document (800 kB) */
@@ -390,6 +392,12 @@ export class MongoStore implements Store {
   async *streamRollups(batchSize: number): AsyncIterable<Rollup[]> {
     const size = Math.max(1, Math.floor(batchSize));
     yield* inBatches(this.customers.find({}, { projection: { rollup: 1 } }).sort({ _id: 1 }).batchSize(size), size, (doc) => decodeRollup(doc.rollup));
+  }
+
+  async *streamEvalRows(batchSize: number): AsyncIterable<EvalRow[]> {
+    const size = Math.max(1, Math.floor(batchSize));
+    const projection = { ownerId: 1, teamId: 1, attributes: 1, scoreJson: 1, rollup: 1, stateJson: 1 };
+    yield* inBatches(this.customers.find({}, { projection }).sort({ _id: 1 }).batchSize(size), size, toEvalRow);
   }
 
   async countCustomers(filter?: CustomerFilter): Promise<number> {
@@ -898,6 +906,19 @@ function toRecord(d: CustomerDoc): CustomerRecord {
     score: fromJson<ApprovedScore>(d.scoreJson),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
+  };
+}
+
+function toEvalRow(d: CustomerDoc): EvalRow {
+  const state = fromJson<TierState>(d.stateJson);
+  return {
+    id: d._id,
+    ownerId: d.ownerId,
+    teamId: d.teamId ?? null,
+    attributes: decodeAttributes(d.attributes),
+    score: fromJson<ApprovedScore>(d.scoreJson),
+    rollup: decodeRollup(d.rollup),
+    current: state && carriedOf(state),
   };
 }
 

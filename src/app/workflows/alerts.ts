@@ -3,6 +3,7 @@
 import { alertSummary, ALERT_SUMMARY_TOP } from '../../../cards/alert-summary.ts';
 import { churnAlert } from '../../../cards/churn-alert.ts';
 import type { Locale } from '../../../cards/model.ts';
+import { alertWorthy, SEVERITY } from '../../domain/alerting.ts';
 import { monthlySpend } from '../../domain/engine.ts';
 import { formatInstant } from '../../domain/time.ts';
 import type { Policy } from '../../domain/policy.ts';
@@ -20,19 +21,9 @@ export const SNOOZES = 'snoozes';
 export const FOLLOWUPS = 'followups';
 export const SNOOZE_DAYS = 7;
 
-const SEVERITY = { none: 0, low: 1, medium: 2, high: 3 } as const;
-
 interface Snooze extends Doc {
   until: string;
   by: string;
-}
-
-/** True when `now` deserves an alert compared with what was last alerted: a new rule fired or the level rose. */
-export function alertWorthy(last: { level: keyof typeof SEVERITY; rules: string[] } | null, now: TierState['risk']): boolean {
-  if (now.level === 'none') return false;
-  if (!last || last.level === 'none') return true;
-  if (SEVERITY[now.level] > SEVERITY[last.level]) return true;
-  return now.reasons.some((r) => !last.rules.includes(r.rule));
 }
 
 /** What the owner was last alerted about; a re-run of the same run looks at the state before it. */

@@ -1,0 +1,115 @@
+// Evaluation on the other cores: a pool of worker threads that evaluate packed batches of rows, so a large
+// what-if uses the second core and leaves the event loop free to answer requests meanwhile.
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EvalRow } from '../ports/store.ts';
+import { packRows, type Outcomes, type TallyJob } from './eval-kernel.ts';
+import type { BatchMessage } from './eval-worker.ts';
+
+/** Below this many customers a pass stays in the thread: starting a worker (~150 ms) would cost more than it saves. */
+export const POOL_MIN_CUSTOMERS = 20_000;
+
+/** Workers for a pool on this machine: one per core beside the one the event loop runs on. */
+export function defaultPoolSize(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+// The worker is TypeScript like the rest of the service. A worker's execArgv cannot bring a loader along on
+// Node 20 (`--import` there does not reach the worker's own module), so the worker starts as a small script
+// that registers tsx and then imports it.
+const TSX_API = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+const WORKER_MODULE = new URL('./eval-worker.ts', import.meta.url).href;
+const BOOT = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_MODULE)}); })`;
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+  jobs: Set<number>;
+}
+
+export class EvalPool {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, { resolve: (o: Outcomes) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly jobIds = new WeakMap<TallyJob, number>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(readonly size: number = defaultPoolSize()) {
+    if (!(size >= 1)) throw new Error(`an evaluation pool needs at least one worker (got ${size})`);
+  }
+
+  /** Evaluates the rows in a worker; results in row order. Batches of the same job may run on different workers. */
+  evaluate(job: TallyJob, rows: readonly EvalRow[]): Promise<Outcomes> {
+    if (this.closed) return Promise.reject(new Error('the evaluation pool is closed'));
+    let jobId = this.jobIds.get(job);
+    if (jobId === undefined) {
+      jobId = this.nextId++;
+      this.jobIds.set(job, jobId);
+    }
+    const slot = this.leastBusy();
+    const id = this.nextId++;
+    const packed = packRows(rows);
+    const message: BatchMessage = { id, jobId, rows: packed, ...(slot.jobs.has(jobId) ? {} : { job }) };
+    slot.jobs.add(jobId);
+    slot.busy++;
+    return new Promise<Outcomes>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      slot.worker.postMessage(message, [packed.t.buffer, packed.a.buffer, packed.g.buffer, packed.ends.buffer]);
+    });
+  }
+
+  /** Lets the workers drop a finished job's compiled policy and statistics. */
+  release(job: TallyJob): void {
+    const jobId = this.jobIds.get(job);
+    if (jobId === undefined) return;
+    for (const s of this.slots) if (s.jobs.delete(jobId)) s.worker.postMessage({ forget: jobId });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private leastBusy(): Slot {
+    if (this.slots.length < this.size) {
+      const idle = this.slots.find((s) => s.busy === 0);
+      if (idle) return idle;
+      return this.spawn();
+    }
+    let best = this.slots[0];
+    for (const s of this.slots) if (s.busy < best.busy) best = s;
+    return best;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(BOOT, { eval: true });
+    const slot: Slot = { worker, busy: 0, jobs: new Set() };
+    worker.unref();
+    worker.on('message', (m: { id: number; out?: Outcomes; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      p.slot.busy--;
+      if (m.error !== undefined) p.reject(new Error(`evaluation worker: ${m.error}`));
+      else p.resolve(m.out!);
+    });
+    const fail = (err: Error) => {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      for (const [id, p] of this.pending) {
+        if (p.slot !== slot) continue;
+        this.pending.delete(id);
+        p.reject(err);
+      }
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (!this.closed) fail(new Error(`evaluation worker exited (code ${code})`));
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+}

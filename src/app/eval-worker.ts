@@ -1,0 +1,31 @@
+// A worker thread of the evaluation pool: evaluates packed batches of rows (eval-kernel.ts) for the jobs it is sent.
+import { parentPort } from 'node:worker_threads';
+import { compileJob, evaluateRows, unpackRows, type CompiledJob, type PackedRows, type TallyJob } from './eval-kernel.ts';
+
+export interface BatchMessage {
+  id: number;
+  jobId: number;
+  /** sent with the first batch of a job this worker sees */
+  job?: TallyJob;
+  rows: PackedRows;
+}
+
+const jobs = new Map<number, CompiledJob>();
+
+parentPort!.on('message', (m: BatchMessage | { forget: number }) => {
+  if ('forget' in m) {
+    jobs.delete(m.forget);
+    return;
+  }
+  try {
+    let cj = jobs.get(m.jobId);
+    if (!cj) {
+      cj = compileJob(m.job!);
+      jobs.set(m.jobId, cj);
+    }
+    const out = evaluateRows(unpackRows(m.rows), cj);
+    parentPort!.postMessage({ id: m.id, out }, [out.tiers.buffer, out.levels.buffer, out.worthy.buffer]);
+  } catch (err) {
+    parentPort!.postMessage({ id: m.id, error: (err as Error).stack ?? String(err) });
+  }
+});
