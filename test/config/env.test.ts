@@ -39,6 +39,13 @@ describe('environment', () => {
     expect(env).toMatchObject({ demo: false, adminTokenGenerated: false });
   });
 
+  it('takes a number of evaluation workers, 0 for none, and names a bad one', () => {
+    expect(loadEnv({ EVAL_WORKERS: '0' }).EVAL_WORKERS).toBe(0);
+    expect(loadEnv({}).EVAL_WORKERS).toBeUndefined();
+    expect(problems(() => loadEnv({ EVAL_WORKERS: '-1' }))).toEqual(['EVAL_WORKERS must be 0 or more']);
+    expect(problems(() => loadEnv({ EVAL_WORKERS: 'two' }))).toEqual(['EVAL_WORKERS must be a number of worker threads']);
+  });
+
   it('switches a platform on by its variables alone', () => {
     const env = loadEnv({ FEISHU_APP_ID: 'cli_a', FEISHU_APP_SECRET: 's', FEISHU_ENCRYPT_KEY: 'k' });
     expect(env.platforms).toEqual(['feishu']);
