@@ -88,7 +88,8 @@ export class MemoryStore implements Store {
   private org: Org | null = null;
   private readonly customers = new Map<string, Customer>();
   private readonly byIdx: Customer[] = [];
-  private ids: string[] = [];
+  /** the customers in id order once sorted (listing and streaming walk it, no id lookups) */
+  private sorted: Customer[] = [];
   private idsSorted = true;
   /** true once an id with surrogate pairs exists: then `<` differs from code point order */
   private needCodePointOrder = false;
@@ -145,12 +146,12 @@ export class MemoryStore implements Store {
       const created = new Customer(this.byIdx.length, input.id, input.name, ownerId, teamId, attributes, tags, now, now);
       this.customers.set(created.id, created);
       this.byIdx.push(created);
-      if (this.idsSorted && this.ids.length > 0 && this.compare(this.ids[this.ids.length - 1], created.id) > 0) this.idsSorted = false;
+      if (this.idsSorted && this.sorted.length > 0 && this.compare(this.sorted[this.sorted.length - 1].id, created.id) > 0) this.idsSorted = false;
       if (!this.needCodePointOrder && hasSurrogates(created.id)) {
         this.needCodePointOrder = true;
         this.idsSorted = false;
       }
-      this.ids.push(created.id);
+      this.sorted.push(created);
       upserted++;
     }
     return { upserted, updated };
@@ -171,13 +172,13 @@ export class MemoryStore implements Store {
   }
 
   async listCustomers(filter: CustomerFilter, limit: number, cursor?: string): Promise<{ items: CustomerRecord[]; nextCursor: string | null }> {
-    const ids = this.sortedIds();
+    const ids = this.sortedCustomers();
     const match = this.matcher(filter);
     const page: Customer[] = [];
     let i = cursor === undefined || cursor === null ? 0 : this.upperBound(ids, cursor);
     let more = false;
     for (; i < ids.length; i++) {
-      const c = this.customers.get(ids[i])!;
+      const c = ids[i];
       if (!match(c)) continue;
       if (page.length >= limit) {
         more = true;
@@ -194,11 +195,10 @@ export class MemoryStore implements Store {
     let last = afterId ?? null;
     for (;;) {
       // re-located by id every batch: customers inserted meanwhile are seen when they sort later
-      const ids = this.sortedIds();
+      const ids = this.sortedCustomers();
       let i = last === null ? 0 : this.upperBound(ids, last);
       if (i >= ids.length) return;
-      const page: Customer[] = [];
-      for (; i < ids.length && page.length < size; i++) page.push(this.customers.get(ids[i])!);
+      const page = ids.slice(i, i + size);
       last = page[page.length - 1].id;
       yield this.records(page);
     }
@@ -396,23 +396,24 @@ export class MemoryStore implements Store {
     return x < y ? -1 : x > y ? 1 : 0;
   }
 
-  private sortedIds(): string[] {
+  private sortedCustomers(): Customer[] {
     if (!this.idsSorted) {
-      if (this.needCodePointOrder) this.ids.sort(compareIds);
-      else this.ids.sort(); // code unit order == code point order without surrogates
+      if (this.needCodePointOrder) this.sorted.sort((x, y) => compareIds(x.id, y.id));
+      else this.sorted.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)); // code unit order == code point order without surrogates
       this.idsSorted = true;
     }
-    return this.ids;
+    return this.sorted;
   }
 
   /** first index whose id sorts after `id` */
-  private upperBound(ids: string[], id: string): number {
+  private upperBound(ids: Customer[], id: string): number {
     let lo = 0;
     let hi = ids.length;
     const codePoints = this.needCodePointOrder || hasSurrogates(id);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = codePoints ? compareIds(ids[mid], id) : ids[mid] < id ? -1 : ids[mid] > id ? 1 : 0;
+      const at = ids[mid].id;
+      const c = codePoints ? compareIds(at, id) : at < id ? -1 : at > id ? 1 : 0;
       if (c <= 0) lo = mid + 1;
       else hi = mid;
     }
