@@ -1,7 +1,7 @@
 // Full recompute (docs/architecture.md, "Recompute"): two streaming passes over the customers, bounded memory,
 // only changed customers written, resumable from the run's checkpoint with the same result.
 import { randomUUID } from 'node:crypto';
-import { baseMetrics, compilePolicy, evaluateCustomer, PopulationBuilder, type CompiledPolicy } from '../domain/engine.ts';
+import { baseMetrics, compilePolicy, evaluateCustomer, PopulationBuilder, repeatCounts, type CompiledPolicy } from '../domain/engine.ts';
 import type { PopulationStats, TierState } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CustomerRecord, HistoryEntry, RunRecord, StateWrite, Store } from '../ports/store.ts';
@@ -220,6 +220,8 @@ export class Recomputer {
       if (!stats) {
         stats = await collectPopulation(store, compiled, asOf, batchSize);
         await store.savePopulationStats(runId, stats);
+        await store.updateRun(runId, { models: stats.models ?? null });
+        run = { ...run, models: stats.models ?? null };
       }
       const counts = { ...run.counts };
       const every = this.deps.checkpointEveryMs ?? CHECKPOINT_EVERY_MS;
@@ -274,13 +276,18 @@ export class Recomputer {
   }
 }
 
-/** Pass 1: the statistics that quintile RFM and `monetaryTopPct` need, in typed arrays only. */
+/**
+ * Pass 1: the statistics that quintile RFM and `monetaryTopPct` need, in typed arrays only, and the BG/NBD and
+ * Gamma-Gamma fits on the same customers (`stats.models`).
+ */
 export async function collectPopulation(store: Store, compiled: CompiledPolicy, asOf: number, batchSize = RECOMPUTE_BATCH): Promise<PopulationStats> {
   const builder = new PopulationBuilder(compiled);
   for await (const batch of store.streamRollups(batchSize)) {
     for (const rollup of batch) {
       const m = baseMetrics(rollup, asOf, compiled);
       builder.add(m.recencyDays, m.frequency, m.monetary);
+      const rc = repeatCounts(rollup, asOf, compiled);
+      if (rc !== null) builder.addRepeat(rc.x, rc.tx, rc.T, rc.repeatFen);
     }
     await yieldToEventLoop();
   }
@@ -332,6 +339,7 @@ export function evaluateBatch(
 const METRIC_KEYS = [
   'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue', 'tenureDays',
   'medianIntervalDays', 'monetaryTopPct', 'r', 'f', 'm', 'rfmTotal', 'valueScore', 'tierRank',
+  'pAlive', 'expectedPurchases90d', 'clv12m',
 ] as const;
 
 /** True when nothing a user can see differs, so the write can be skipped. */

@@ -24,6 +24,12 @@ export function evaluateChurn(cp: CompiledPolicy, m: Metrics, values: Values, s:
       }
     } else if (rule.kind === 'spendDrop') {
       detail = spendDrop(rule.months, rule.pct, s, f, cp.spendMonths);
+    } else if (rule.kind === 'pAlive') {
+      // the rounded value the card shows is the one compared
+      const p = m.pAlive;
+      if (p !== null && p < rule.below && m.orderCount >= rule.minOrders) {
+        detail = { detector: 'pAlive', pAlive: p, below: rule.below, orderCount: m.orderCount, minOrders: rule.minOrders, recencyDays: m.recencyDays };
+      }
     } else if (rule.when.test(values, attributes)) {
       detail = { conditions: traceCondition(rule.when, values, attributes) };
     }

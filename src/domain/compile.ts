@@ -32,6 +32,7 @@ export interface CompiledTier {
 export type CompiledChurnRule =
   | { kind: 'overdue'; key: string; severity: Severity; factor: number; minDays: number }
   | { kind: 'spendDrop'; key: string; severity: Severity; months: number; pct: number }
+  | { kind: 'pAlive'; key: string; severity: Severity; below: number; minOrders: number }
   | { kind: 'when'; key: string; severity: Severity; when: CompiledCondition };
 
 export interface CompiledPolicy {
@@ -70,6 +71,7 @@ export function compilePolicy(policy: Policy, version: number): CompiledPolicy {
   const churn: CompiledChurnRule[] = policy.churn.map((r) => {
     if ('when' in r) return { kind: 'when', key: r.key, severity: r.severity, when: compileCondition(r.when) };
     if (r.detector === 'overdue') return { kind: 'overdue', key: r.key, severity: r.severity, factor: r.factor, minDays: r.minDays };
+    if (r.detector === 'pAlive') return { kind: 'pAlive', key: r.key, severity: r.severity, below: r.below, minOrders: r.minOrders };
     return { kind: 'spendDrop', key: r.key, severity: r.severity, months: r.months, pct: r.pct };
   });
   const thresholds = policy.rfm.method === 'thresholds';

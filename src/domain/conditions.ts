@@ -32,6 +32,9 @@ export function loadValues(m: Metrics, out: Values): Values {
   out[14] = n(m.valueScore);
   out[15] = m.previousTierRank;
   out[16] = m.tierRank;
+  out[17] = n(m.pAlive);
+  out[18] = n(m.expectedPurchases90d);
+  out[19] = n(m.clv12m);
   return out;
 }
 

@@ -3,19 +3,20 @@
 // A full run is two passes over the customers: pass 1 feeds baseMetrics() of each into a PopulationBuilder,
 // pass 2 calls evaluateCustomer() with the resulting PopulationStats. A single re-evaluation uses the stats of
 // the latest full run.
+import { expectedPurchases, expectedSpend, pAlive, type RepeatSummary } from './bgnbd.ts';
 import { evaluateChurn, riskRank } from './churn.ts';
 import type { CompiledPolicy, CompiledTier } from './compile.ts';
 import { loadValues, METRIC_INDEX, TIER_RANK_INDEX, traceCondition, type Attributes } from './conditions.ts';
 import { lifecycleOf } from './lifecycle.ts';
-import { frameFor, medianGap, scanRollup } from './metrics.ts';
+import { frameFor, medianGap, repeatOfScan, scanRollup, type RepeatCounts, type Scan } from './metrics.ts';
 import { monetaryTopPct, quintileHigherBetter, quintileLowerBetter, scoreHigherBetter, scoreLowerBetter } from './rfm.ts';
 import { CONDITION_METRICS } from './policy.ts';
-import type { ApprovedScore, CarriedState, Explanation, Metrics, PopulationStats, Rollup, TierState } from './types.ts';
+import type { ApprovedScore, CarriedState, Explanation, Metrics, PopulationModels, PopulationStats, Rollup, TierState } from './types.ts';
 import { valueScoreOf } from './value-score.ts';
 
 // the whole run API from one module
 export { compilePolicy, type CompiledPolicy } from './compile.ts';
-export { baseMetrics, monthlySpend, type BaseMetrics } from './metrics.ts';
+export { baseMetrics, monthlySpend, repeatCounts, type BaseMetrics, type RepeatCounts } from './metrics.ts';
 export { PopulationBuilder } from './rfm.ts';
 export { computeValueScore } from './value-score.ts';
 
@@ -46,6 +47,35 @@ export interface EvalResult {
 // the metric values conditions read (evaluation is synchronous, so one scratch array serves every call)
 const values = new Float64Array(CONDITION_METRICS.length);
 
+const repeat: RepeatCounts = { x: 0, tx: 0, T: 0, repeatFen: 0 };
+const summary: RepeatSummary = { x: 0, tx: 0, T: 0 };
+const spendOf = { x: 0, m: 0 };
+/** pAlive, expectedPurchases90d, clv12m of one customer (docs/policy.md, "Customer-base models"); one reused result */
+const modelled = { pAlive: null as number | null, expectedPurchases90d: null as number | null, clv12m: null as number | null };
+
+const finiteOrNull = (x: number, digits: number): number | null => (Number.isFinite(x) ? Math.round(x * digits) / digits : null);
+
+function modelMetrics(models: PopulationModels | null | undefined, s: Scan, asOfDay: number): typeof modelled {
+  const out = modelled;
+  out.pAlive = out.expectedPurchases90d = out.clv12m = null;
+  const bg = models?.bgnbd ?? null;
+  if (bg === null || repeatOfScan(s, asOfDay, repeat) === null) return out;
+  summary.x = repeat.x;
+  summary.tx = repeat.tx;
+  summary.T = repeat.T;
+  out.pAlive = finiteOrNull(pAlive(bg, summary), 1000);
+  // the conditional expectation needs a > 1 (its factor 1 / (a − 1))
+  if (!(bg.a > 1)) return out;
+  out.expectedPurchases90d = finiteOrNull(expectedPurchases(bg, summary, 90), 100);
+  const gg = models?.gammaGamma ?? null;
+  if (gg === null) return out;
+  spendOf.x = repeat.x;
+  // a repeat spend refunded to zero or below counts as 0
+  spendOf.m = repeat.x > 0 ? Math.max(0, repeat.repeatFen) / 100 / repeat.x : 0;
+  out.clv12m = finiteOrNull(expectedPurchases(bg, summary, 365) * expectedSpend(gg, spendOf), 100);
+  return out;
+}
+
 export function evaluateCustomer(input: CustomerEvalInput, ctx: EvalContext): EvalResult {
   const cp = ctx.policy;
   const stats = ctx.stats;
@@ -61,6 +91,7 @@ export function evaluateCustomer(input: CustomerEvalInput, ctx: EvalContext): Ev
   const recencyDays = hasOrders ? f.asOfDay - s.lastDay : null;
   const frequency = s.frequency;
   const monetary = s.monetaryFen / 100;
+  const mm = modelMetrics(stats.models, s, f.asOfDay);
 
   let r: number | null = null;
   let fr: number | null = null;
@@ -98,6 +129,9 @@ export function evaluateCustomer(input: CustomerEvalInput, ctx: EvalContext): Ev
     valueScore: null,
     previousTierRank,
     tierRank: 0,
+    pAlive: mm.pAlive,
+    expectedPurchases90d: mm.expectedPurchases90d,
+    clv12m: mm.clv12m,
   };
   loadValues(m, values);
   m.valueScore = valueScoreOf(cp, values, input.score === null ? null : input.score.points);

@@ -65,6 +65,8 @@ export interface Scan {
   hasMargin: boolean;
   firstDay: number;
   lastDay: number;
+  /** spend in fen of the first local order date (the repeat spend is lifetimeFen − this) */
+  firstDayFen: number;
   /** gaps in days between consecutive distinct local order dates, gaps[0 .. nGaps) */
   gaps: Int32Array;
   nGaps: number;
@@ -81,6 +83,7 @@ const scan: Scan = {
   hasMargin: false,
   firstDay: 0,
   lastDay: 0,
+  firstDayFen: 0,
   gaps: new Int32Array(256),
   nGaps: 0,
   monthFen: new Float64Array(32),
@@ -120,6 +123,7 @@ export function scanRollup(rollup: Rollup, cp: CompiledPolicy, f: Frame): Scan {
   let margin = 0;
   let hasMargin = false;
   let nGaps = 0;
+  let firstFen = 0;
   let prevDay = z.dayOf(t[0]);
   s.firstDay = prevDay;
   for (let i = 0; i <= end; i++) {
@@ -142,6 +146,7 @@ export function scanRollup(rollup: Rollup, cp: CompiledPolicy, f: Frame): Scan {
       gaps[nGaps++] = d - prevDay;
       prevDay = d;
     }
+    if (nGaps === 0) firstFen += ai;
     if (d >= spendFrom && d < spendTo) {
       while (d >= starts[bucket + 1]) bucket++;
       monthFen[bucket] += ai;
@@ -153,8 +158,64 @@ export function scanRollup(rollup: Rollup, cp: CompiledPolicy, f: Frame): Scan {
   s.marginFen = margin;
   s.hasMargin = hasMargin;
   s.lastDay = prevDay;
+  s.firstDayFen = firstFen;
   s.nGaps = nGaps;
   return s;
+}
+
+/**
+ * A customer's repeat-purchase summary for the customer-base models, in local days (docs/policy.md, "Customer-base
+ * models"): x = distinct local order dates after the first (= the scan's nGaps), tx = last − first date,
+ * T = asOf's date − first date, repeatFen = the spend of the repeat dates. Counted orders only, as scanRollup.
+ */
+export interface RepeatCounts {
+  x: number;
+  tx: number;
+  T: number;
+  repeatFen: number;
+}
+
+/** The summary as the scan of the same rollup gives it; null without counted orders. */
+export function repeatOfScan(s: Scan, asOfDay: number, out: RepeatCounts): RepeatCounts | null {
+  if (s.count === 0) return null;
+  out.x = s.nGaps;
+  out.tx = s.lastDay - s.firstDay;
+  out.T = asOfDay - s.firstDay;
+  out.repeatFen = s.lifetimeFen - s.firstDayFen;
+  return out;
+}
+
+const pass1Repeat: RepeatCounts = { x: 0, tx: 0, T: 0, repeatFen: 0 };
+
+/** Pass 1: the same summary as repeatOfScan(scanRollup(...)), reading only dates and amounts; one reused result. */
+export function repeatCounts(rollup: Rollup, asOfMs: number, cp: CompiledPolicy): RepeatCounts | null {
+  const t = rollup.t;
+  const a = rollup.a;
+  let end = t.length - 1;
+  while (end >= 0 && t[end] > asOfMs) end--;
+  if (end < 0) return null;
+  const z = cp.zone;
+  const firstDay = z.dayOf(t[0]);
+  let prevDay = firstDay;
+  let x = 0;
+  let total = 0;
+  let firstFen = 0;
+  for (let i = 0; i <= end; i++) {
+    let d = z.dayOf(t[i]);
+    if (d < prevDay) d = prevDay;
+    if (d !== prevDay) {
+      x++;
+      prevDay = d;
+    }
+    total += a[i];
+    if (x === 0) firstFen += a[i];
+  }
+  const out = pass1Repeat;
+  out.x = x;
+  out.tx = prevDay - firstDay;
+  out.T = z.dayOf(asOfMs) - firstDay;
+  out.repeatFen = total - firstFen;
+  return out;
 }
 
 // Median by counting: a two-level histogram (coarse buckets of 16 days) finds the k-th smallest gap in a few

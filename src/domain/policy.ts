@@ -6,7 +6,7 @@ import { isValidTimeZone } from './time.ts';
 export const CONDITION_METRICS = [
   'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue',
   'tenureDays', 'medianIntervalDays', 'monetaryTopPct', 'r', 'f', 'm', 'rfmTotal', 'valueScore',
-  'previousTierRank', 'tierRank',
+  'previousTierRank', 'tierRank', 'pAlive', 'expectedPurchases90d', 'clv12m',
 ] as const;
 export type MetricName = (typeof CONDITION_METRICS)[number];
 
@@ -231,9 +231,16 @@ const spendDropRule = z.object({
   months: z.number().int().min(1).max(24),
   pct: z.number().gt(0).max(100),
 });
+const pAliveRule = z.object({
+  key,
+  severity,
+  detector: z.literal('pAlive'),
+  below: z.number().gt(0).max(1),
+  minOrders: z.number().int().min(1),
+});
 const whenRule = z.object({ key, severity, when: condition('churn') });
 const ruleBase = z.looseObject({ key, severity });
-export type ChurnRule = z.output<typeof overdueRule> | z.output<typeof spendDropRule> | z.output<typeof whenRule>;
+export type ChurnRule = z.output<typeof overdueRule> | z.output<typeof spendDropRule> | z.output<typeof pAliveRule> | z.output<typeof whenRule>;
 
 // Chosen by shape rather than z.union so that problems are reported at their exact paths.
 const churnRule = z.custom<ChurnRule>(() => true).superRefine((raw, ctx) => {
@@ -247,12 +254,13 @@ const churnRule = z.custom<ChurnRule>(() => true).superRefine((raw, ctx) => {
     return;
   } else if (v.detector === 'overdue') schema = overdueRule;
   else if (v.detector === 'spendDrop') schema = spendDropRule;
+  else if (v.detector === 'pAlive') schema = pAliveRule;
   else if ('detector' in v) {
-    ctx.addIssue({ code: 'custom', path: ['detector'], message: 'unknown detector; use overdue or spendDrop (or a when condition)' });
+    ctx.addIssue({ code: 'custom', path: ['detector'], message: 'unknown detector; use overdue, spendDrop or pAlive (or a when condition)' });
     schema = ruleBase;
   } else if ('when' in v) schema = whenRule;
   else {
-    ctx.addIssue({ code: 'custom', message: 'a churn rule needs a detector (overdue, spendDrop) or a when condition' });
+    ctx.addIssue({ code: 'custom', message: 'a churn rule needs a detector (overdue, spendDrop, pAlive) or a when condition' });
     schema = ruleBase;
   }
   const r = schema.safeParse(v);

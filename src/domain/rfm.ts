@@ -1,5 +1,6 @@
 // RFM scoring (thresholds and quintiles) and the population statistics of a run.
 import type { CompiledPolicy } from './compile.ts';
+import { ModelSample } from './bgnbd.ts';
 import type { PopulationStats } from './types.ts';
 import { round2 } from './value-score.ts';
 
@@ -155,6 +156,7 @@ export class PopulationBuilder {
   private readonly qr = new GrowableF64();
   private readonly qf = new GrowableF64();
   private readonly qm = new GrowableF64();
+  private readonly models = new ModelSample();
 
   constructor(policy: CompiledPolicy) {
     this.quintiles = policy.rfm.method === 'quintiles';
@@ -170,13 +172,19 @@ export class PopulationBuilder {
     }
   }
 
+  /** one customer's repeat-purchase summary (see repeatCounts in metrics.ts), for the customer-base models */
+  addRepeat(x: number, tx: number, T: number, repeatFen: number): void {
+    this.models.add(x, tx, T, repeatFen);
+  }
+
   get size(): number {
     return this.monetary.n;
   }
 
   finish(): PopulationStats {
     const monetaryDesc = this.monetary.sortedAsc().reverse();
-    if (!this.quintiles) return { n: monetaryDesc.length, monetaryDesc, quintiles: null };
+    const models = this.models.fit();
+    if (!this.quintiles) return { n: monetaryDesc.length, monetaryDesc, quintiles: null, models };
     const n = this.qr.n;
     const r = this.qr.sortedAsc();
     const f = this.qf.sortedAsc();
@@ -192,6 +200,6 @@ export class PopulationBuilder {
         monetary.push(m[k - 1]);
       }
     }
-    return { n: monetaryDesc.length, monetaryDesc, quintiles: { n, recency, frequency, monetary } };
+    return { n: monetaryDesc.length, monetaryDesc, quintiles: { n, recency, frequency, monetary }, models };
   }
 }

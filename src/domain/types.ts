@@ -45,6 +45,12 @@ export interface Metrics {
   valueScore: number | null;
   previousTierRank: number;
   tierRank: number;
+  /** BG/NBD P(alive), 3 decimals; null without orders or without a population fit */
+  pAlive: number | null;
+  /** BG/NBD expected purchase days in the next 90 days, 2 decimals */
+  expectedPurchases90d: number | null;
+  /** expected purchase days in the next 365 days × Gamma-Gamma expected spend per purchase day, yuan to the fen, undiscounted */
+  clv12m: number | null;
 }
 
 export type RiskLevel = 'none' | 'low' | 'medium' | 'high';
@@ -139,4 +145,21 @@ export interface PopulationStats {
     frequency: number[];
     monetary: number[];
   } | null;
+  /** the customer-base models fitted on this population (absent in statistics saved before they existed) */
+  models?: PopulationModels | null;
+}
+
+/** Fit bookkeeping: log-likelihood at the optimum, customers fitted (n), distinct summaries used (rows) of all (distinct), and whether they were a sample. */
+export interface ModelFit {
+  logLikelihood: number;
+  n: number;
+  rows: number;
+  distinct: number;
+  sampled: boolean;
+}
+
+/** BG/NBD and Gamma-Gamma parameters of one population; null where the population was too small or the fit failed. */
+export interface PopulationModels {
+  bgnbd: ({ r: number; alpha: number; a: number; b: number } & ModelFit) | null;
+  gammaGamma: ({ p: number; q: number; gamma: number } & ModelFit) | null;
 }

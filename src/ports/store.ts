@@ -1,6 +1,6 @@
 // The storage port. Two adapters implement it: memory (embedded default) and mongo.
 // Both must pass test/store/contract.test.ts. Rules for the mongo adapter: docs/storage.md.
-import type { AlertedRisk, ApprovedScore, CarriedState, PopulationStats, Rollup, TierState } from '../domain/types.ts';
+import type { AlertedRisk, ApprovedScore, CarriedState, PopulationModels, PopulationStats, Rollup, TierState } from '../domain/types.ts';
 import type { DocStore } from './doc-store.ts';
 import type { Liveness } from './liveness.ts';
 
@@ -159,6 +159,8 @@ export interface RunRecord {
   baseline?: boolean;
   /** what the run will tell people when it finishes, kept with the checkpoint (JSON, opaque to stores) */
   notices?: object | null;
+  /** the customer-base models this run fitted in its first pass (null: none; absent on runs before they existed) */
+  models?: PopulationModels | null;
   durationMs: number | null;
   error: string | null;
 }

@@ -7,7 +7,7 @@ import type { Metrics } from '../../src/domain/types.ts';
 const base: Metrics = {
   recencyDays: 12, frequency: 7, monetary: 15300, margin: null, lifetimeValue: 40100, orderCount: 19, avgOrderValue: 2185.71,
   tenureDays: 800, medianIntervalDays: 21, monetaryTopPct: 3.5, r: 5, f: 5, m: 4, rfmTotal: 14, valueScore: 84,
-  previousTierRank: 3, tierRank: 4,
+  previousTierRank: 3, tierRank: 4, pAlive: 0.82, expectedPurchases90d: 1.5, clv12m: 9800.5,
 };
 const holds = (c: Condition, m: Partial<Metrics> = {}, attrs: Record<string, string | number | boolean | null> = {}) =>
   compileCondition(c).test(valuesOf({ ...base, ...m }), attrs);

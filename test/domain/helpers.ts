@@ -7,6 +7,7 @@ import {
   compilePolicy,
   evaluateCustomer,
   PopulationBuilder,
+  repeatCounts,
   type CompiledPolicy,
   type CustomerEvalInput,
   type EvalResult,
@@ -64,6 +65,8 @@ export function statsFor(cp: CompiledPolicy, asOf: number, rollups: Rollup[]): P
   for (const r of rollups) {
     const m = baseMetrics(r, asOf, cp);
     b.add(m.recencyDays, m.frequency, m.monetary);
+    const rc = repeatCounts(r, asOf, cp);
+    if (rc !== null) b.addRepeat(rc.x, rc.tx, rc.T, rc.repeatFen);
   }
   return b.finish();
 }
@@ -75,8 +78,10 @@ export function evaluate(
   input: CustomerEvalInput,
   population: Rollup[] = [input.rollup],
   runId = 'run-1',
+  models?: PopulationStats['models'],
 ): EvalResult {
-  return evaluateCustomer(input, { policy: cp, asOf, stats: statsFor(cp, asOf, population), runId });
+  const stats = statsFor(cp, asOf, population);
+  return evaluateCustomer(input, { policy: cp, asOf, stats: models === undefined ? stats : { ...stats, models }, runId });
 }
 
 /** Runs the same customer through consecutive runs, feeding each state into the next. */

@@ -19,4 +19,7 @@ export const SPEC_EXAMPLE_METRICS: Metrics = {
   valueScore: 84,
   previousTierRank: 0,
   tierRank: 4,
+  pAlive: null,
+  expectedPurchases90d: null,
+  clv12m: null,
 };

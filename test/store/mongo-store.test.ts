@@ -63,7 +63,7 @@ describe.skipIf(!hasMongo)('MongoStore specifics', () => {
           id: 'c1',
           state: {
             tier: 'A', tierName: 'A', tierRank: 1, since: 'x', previous: null, downgradeStreak: 0, lifecycle: 'new', policyVersion: 1, evaluatedAt: 'x', runId: 'r',
-            metrics: { recencyDays: null, frequency: 0, monetary: 0, margin: null, lifetimeValue: 0, orderCount: 0, avgOrderValue: null, tenureDays: null, medianIntervalDays: null, monetaryTopPct: null, r: null, f: null, m: null, rfmTotal: null, valueScore: null, previousTierRank: 0, tierRank: 1 },
+            metrics: { recencyDays: null, frequency: 0, monetary: 0, margin: null, lifetimeValue: 0, orderCount: 0, avgOrderValue: null, tenureDays: null, medianIntervalDays: null, monetaryTopPct: null, r: null, f: null, m: null, rfmTotal: null, valueScore: null, previousTierRank: 0, tierRank: 1, pAlive: null, expectedPurchases90d: null, clv12m: null },
             risk: { level: 'high', reasons: [{ rule: 'x', severity: 'high', detail: { 'a.b': 1, $c: 2 } }] },
             explanation: { rule: 'A', conditions: [] },
           },

@@ -16,6 +16,8 @@ const policies = [
 ];
 
 const rollupArb = rollupArbOf(asOf);
+const fit = { logLikelihood: -1, n: 100, rows: 100, distinct: 100, sampled: false };
+const MODELS = { bgnbd: { r: 0.24, alpha: 30, a: 1.5, b: 2.8, ...fit }, gammaGamma: { p: 6.2, q: 3.7, gamma: 15.4, ...fit } };
 
 /** Two consecutive runs (so stability, `previous` and kept tiers occur) and sometimes an alert decision. */
 const stateArb = fc
@@ -28,13 +30,16 @@ const stateArb = fc
     scored: fc.boolean(),
     alerted: fc.constantFrom('absent', 'null', 'set'),
     industry: fc.constantFrom(undefined, '制造业', 'retail'),
+    modelled: fc.boolean(),
   })
-  .map(({ first, dropped, policy: cp, scored, alerted, industry, ...rest }): TierState => {
+  .map(({ first, dropped, policy: cp, scored, alerted, industry, modelled, ...rest }): TierState => {
     const second = rest.second ?? { t: first.t.slice(dropped), a: first.a.slice(dropped), g: first.g.slice(dropped) };
     const attributes: Record<string, string> = industry === undefined ? {} : { industry };
     const extra = { attributes, score: scored ? score({ relationship: 4, potential: 3 }) : null };
-    const a = evaluate(cp, asOf - 7 * DAY, customer(first, extra), [first, second], 'run-1').state;
-    const b = evaluate(cp, asOf, customer(second, { ...extra, current: a }), [first, second], 'run-2').state;
+    // with population models (pAlive, expectedPurchases90d, clv12m set) or without (null)
+    const models = modelled ? MODELS : undefined;
+    const a = evaluate(cp, asOf - 7 * DAY, customer(first, extra), [first, second], 'run-1', models).state;
+    const b = evaluate(cp, asOf, customer(second, { ...extra, current: a }), [first, second], 'run-2', models).state;
     if (alerted === 'null') b.alerted = null;
     if (alerted === 'set') b.alerted = { level: 'high', rules: ['overdue', 'quietVip'], runId: 'run-2' };
     return b;

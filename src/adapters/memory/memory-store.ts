@@ -591,5 +591,6 @@ function copyStats(s: PopulationStats): PopulationStats {
           monetary: s.quintiles.monetary.slice(),
         }
       : null,
+    models: s.models ? structuredClone(s.models) : null,
   };
 }

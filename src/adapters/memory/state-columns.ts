@@ -17,6 +17,7 @@ import { carriedOf } from '../shared/carried.ts';
 const METRICS = [
   'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue', 'tenureDays',
   'medianIntervalDays', 'monetaryTopPct', 'r', 'f', 'm', 'rfmTotal', 'valueScore', 'previousTierRank', 'tierRank',
+  'pAlive', 'expectedPurchases90d', 'clv12m',
 ] as const satisfies readonly (keyof Metrics)[];
 const METRIC_KEYS: ReadonlySet<string> = new Set(METRICS);
 const STATE_KEYS: ReadonlySet<string> = new Set([
@@ -226,6 +227,9 @@ export class StateColumns {
       valueScore: z & 16384 ? null : nums[n + 14],
       previousTierRank: nums[n + 15],
       tierRank: nums[n + 16],
+      pAlive: z & 131072 ? null : nums[n + 17],
+      expectedPurchases90d: z & 262144 ? null : nums[n + 18],
+      clv12m: z & 524288 ? null : nums[n + 19],
     };
     const t = this.strings;
     const previous = ints[o + PREVIOUS];

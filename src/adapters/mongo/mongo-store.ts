@@ -14,7 +14,7 @@
 //   tierHistory     { _id: `${runId.length}:${runId}:${customerId}`, customerId, from, to, at, atMs, runId }
 //   policies        { _id: version, installedAt, policyJson }
 //   runs            { _id: id, ...RunRecord without id, startedAtMs }
-//   popStats        { _id: runId, n, length, chunks, quintiles: null | {n, recency, frequency, monetary} }
+//   popStats        { _id: runId, n, length, chunks, quintiles: null | {n, recency, frequency, monetary}, models }
 //   popStatsChunks  { _id: `${runId}:${i}`, runId, i, values: Binary }   (≤ 100,000 values each)
 //
 // Ingest and concurrency. A batch is planned in app code (ingest-plan.ts): one find of the
@@ -48,7 +48,7 @@ import {
   type FindCursor,
   type MongoClientOptions,
 } from 'mongodb';
-import type { ApprovedScore, PopulationStats, Rollup, TierState } from '../../domain/types.ts';
+import type { ApprovedScore, PopulationModels, PopulationStats, Rollup, TierState } from '../../domain/types.ts';
 import type {
   CustomerFilter,
   CustomerInput,
@@ -168,6 +168,8 @@ interface StatsDoc {
   length: number;
   chunks: number;
   quintiles: { n: number; recency: Binary; frequency: Binary; monetary: Binary } | null;
+  /** absent on statistics saved before the customer-base models existed */
+  models?: PopulationModels | null;
 }
 
 interface StatsChunkDoc {
@@ -825,6 +827,8 @@ export class MongoStore implements Store {
         quintiles: q
           ? { n: q.n, recency: encodeFloat64(q.recency), frequency: encodeFloat64(q.frequency), monetary: encodeFloat64(q.monetary) }
           : null,
+        // plain numbers and booleans: BSON doubles keep them exactly
+        models: stats.models ?? null,
       },
       { upsert: true },
     );
@@ -850,6 +854,7 @@ export class MongoStore implements Store {
       quintiles: q
         ? { n: q.n, recency: Array.from(decodeFloat64(q.recency)), frequency: Array.from(decodeFloat64(q.frequency)), monetary: Array.from(decodeFloat64(q.monetary)) }
         : null,
+      models: head.models ?? null,
     };
   }
 }
