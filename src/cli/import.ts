@@ -11,8 +11,8 @@ import { SingleBar } from 'cli-progress';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
 import { csvLineCounter, csvRecordText } from '../app/import-map.ts';
+import { xlsxRows } from '../app/import-xlsx.ts';
 
 const ROWS_PER_REQUEST = 10_000;
 
@@ -57,34 +57,15 @@ async function* csvRecords(input: NodeJS.ReadableStream): AsyncGenerator<SourceR
   }
 }
 
-/** A cell as the text a CSV export would hold: dates as local wall time (read in the policy time zone), formulas by their result. */
-function cellText(v: ExcelJS.CellValue): string {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString().slice(0, 19).replace('T', ' '); // exceljs gives the wall time as UTC
-  if (typeof v === 'object') {
-    if ('result' in v) return cellText(v.result as ExcelJS.CellValue);
-    if ('richText' in v) return v.richText.map((t) => t.text).join('');
-    if ('text' in v) return String(v.text);
-    if ('error' in v) return '';
-  }
-  return String(v);
-}
-
-/** The first sheet of a workbook: its first row as the header, then a record a row, numbered as Excel shows them. */
+/** The first sheet of a workbook (src/app/import-xlsx.ts, the reader the bulk endpoints use too) as CSV records. */
 async function* xlsxRecords(input: NodeJS.ReadableStream): AsyncGenerator<SourceRecord | string> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input as never, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
-  for await (const sheet of reader) {
-    let header = true;
-    for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
-      const cells = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
-      if (cells.every((c) => c.trim() === '')) continue;
-      const text = stringifySync([cells]).replace(/\n$/, '');
-      if (header) {
-        header = false;
-        yield text;
-      } else yield { text, line: row.number };
-    }
-    return; // the first sheet only
+  let header = true;
+  for await (const { cells, line } of xlsxRows(input)) {
+    const text = stringifySync([cells]).replace(/\n$/, '');
+    if (header) {
+      header = false;
+      yield text;
+    } else yield { text, line };
   }
 }
 

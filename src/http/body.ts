@@ -6,8 +6,10 @@ import { isMap, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ValidationFailed } from '../app/errors.ts';
 import { csvLineCounter } from '../app/import-map.ts';
+import { xlsxRows } from '../app/import-xlsx.ts';
 import { loneSurrogateProblems, problemsOf } from '../app/inputs.ts';
-import { readText as readBodyText, TOO_LARGE } from '../inbound/body.ts';
+import { Readable } from 'node:stream';
+import { readBody, readText as readBodyText, TOO_LARGE } from '../inbound/body.ts';
 import { isRefusal } from '../inbound/refusal.ts';
 import { HttpError } from './errors.ts';
 
@@ -15,9 +17,19 @@ import { HttpError } from './errors.ts';
  * A policy is a few KB. Its bodies get a small limit because YAML parsing is far slower than JSON: 32 KiB of
  * YAML parses in tens of milliseconds, which keeps the event loop free for webhooks with deadlines.
  */
-export const LIMITS = { default: 1 << 20, policy: 32 << 10, bulk: 64 << 20 } as const;
+export const LIMITS = { default: 1 << 20, policy: 32 << 10, bulk: 64 << 20, xlsx: 16 << 20 } as const;
 
 const YAML_ROUTES = 'PUT /api/v1/policy and POST /api/v1/tiering/simulate';
+
+/** The raw body, at most `limit` bytes: 413 `too_large` over it, 400 `malformed` when unreadable. */
+async function readBytes(ctx: Context, limit: number): Promise<Buffer> {
+  try {
+    return await readBody(ctx, limit);
+  } catch (err) {
+    if (!isRefusal(err)) throw err;
+    throw new HttpError(err.status, err.code === TOO_LARGE ? TOO_LARGE : 'malformed', err.message);
+  }
+}
 
 /** The body as UTF-8 text, at most `limit` bytes: 413 `too_large` over it, 400 `malformed` when unreadable or not UTF-8. */
 export async function readText(ctx: Context, limit: number): Promise<string> {
@@ -121,7 +133,7 @@ export interface BulkRows {
   rows: unknown[];
   /** rows that were not even parseable (NDJSON lines), by index */
   unparseable: { index: number; errors: { path: string; message: string }[] }[];
-  /** CSV only: the rows as the file's header names them (to be mapped), and the line each row starts on */
+  /** CSV and .xlsx only: the rows as the file's header names them (to be mapped), and the line (sheet row) each row starts on */
   csv?: { lines: number[] };
 }
 
@@ -141,9 +153,46 @@ function readCsv(text: string): BulkRows {
   return { rows: records.map((r) => r.record), unparseable: [], csv: { lines } };
 }
 
-/** A bulk body: a JSON array, NDJSON (one JSON object per line) whose bad lines become rejects, or CSV. */
+const isXlsx = (ctx: Context) => /spreadsheetml\.sheet/i.test(ctx.get('content-type'));
+
+/**
+ * An Excel workbook (.xlsx): its first sheet read like a CSV body (the first non-empty row the header, one row
+ * a row, each named by its row number). The workbook is at most LIMITS.xlsx bytes; since it is compressed, the
+ * text of its cells is also held to LIMITS.bulk, what a CSV body may carry, and a workbook over either gets 413.
+ */
+async function readXlsx(ctx: Context): Promise<BulkRows> {
+  const bytes = await readBytes(ctx, LIMITS.xlsx);
+  let header: string[] | null = null;
+  const rows: Record<string, string>[] = [];
+  const lines: number[] = [];
+  let size = 0;
+  try {
+    for await (const { cells, line } of xlsxRows(Readable.from([bytes]))) {
+      for (const c of cells) size += c.length + 1;
+      if (size > LIMITS.bulk) throw new HttpError(413, TOO_LARGE, `the workbook's cells hold more than ${LIMITS.bulk} characters; split it into several files`);
+      if (!header) {
+        header = cells.map((h) => h.trim());
+        continue;
+      }
+      const row: Record<string, string> = {};
+      header.forEach((h, i) => {
+        if (h !== '') row[h] = cells[i] ?? '';
+      });
+      rows.push(row);
+      lines.push(line);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(400, 'malformed', `body is not a readable .xlsx workbook: ${(err as Error).message}`);
+  }
+  if (rows.length === 0) throw new HttpError(400, 'malformed', 'the workbook\'s first sheet is empty (a header row and at least one row are needed)');
+  return { rows: rows.map((r) => storable(r)), unparseable: [], csv: { lines } };
+}
+
+/** A bulk body: a JSON array, NDJSON (one JSON object per line) whose bad lines become rejects, CSV, or an .xlsx workbook. */
 export async function readBulk(ctx: Context): Promise<BulkRows> {
   refuseYaml(ctx);
+  if (isXlsx(ctx)) return readXlsx(ctx);
   const text = await readText(ctx, LIMITS.bulk);
   if (isCsv(ctx)) return readCsv(text);
   if (isNdjson(ctx) || !/^\s*\[/.test(text)) {
