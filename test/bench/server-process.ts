@@ -40,7 +40,7 @@ export async function startServer(heapMb: number | null): Promise<Server> {
     if (v === undefined || /^(MONGODB_|FEISHU_|WECOM_|DINGTALK_|METRICS_TOKEN|PUBLIC_BASE_URL|TIERBOT_)/.test(k)) continue;
     env[k] = v;
   }
-  Object.assign(env, { TIERBOT_DEMO: '0', PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn' });
+  Object.assign(env, { TIERBOT_DEMO: '0', PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn' });
   const logPath = path.join(os.tmpdir(), `tierbot-bench-server-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${process.pid}.log`);
   const log = createWriteStream(logPath);
   // exactly what `npm start` runs (package.json), so /proc/<pid> is the server itself

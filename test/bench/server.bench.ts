@@ -66,7 +66,7 @@ class Client {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8'), ms: performance.now() - t0 }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (err: Error) => reject(Object.assign(new Error(`${method} ${p}: ${err.message}`), { cause: err })));
       req.end(body);
     });
   }
