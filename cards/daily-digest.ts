@@ -38,6 +38,11 @@ export interface DailyDigestData {
   atRisk: DigestRiskRow[];
   tierMoves: DigestMove[];
   pendingApprovals: DigestPending[];
+  /**
+   * the segment of the top tier's customers whose window revenue grew most since the previous digest
+   * (`dimension`: an attribute key, tags, owner or team; `segment`: its value as shown)
+   */
+  topSegment?: { tier: TierRef; dimension: string; segment: string; revenueChange: number; customerChange: number };
   /** value at stake per month, oldest first (optional chart) */
   trend?: { months: string[]; values: number[] };
 }
@@ -79,6 +84,22 @@ export function dailyDigest(data: DailyDigestData, locale: Locale = DEFAULT_LOCA
       ],
     },
   ];
+
+  if (data.topSegment) {
+    const g = data.topSegment;
+    const known = ['industry', 'region', 'channel', 'tags', 'owner', 'team'];
+    const dimension = known.includes(g.dimension) ? t(locale, `segBy.${g.dimension}` as never) : g.dimension;
+    blocks.push({
+      type: 'text',
+      text: t(locale, 'digest.topSegment', {
+        tier: g.tier.key,
+        segment: `${clip(dimension, 20)}=${clip(g.segment, 40)}`,
+        revenue: formatYuan(g.revenueChange),
+        customers: `${g.customerChange >= 0 ? '+' : ''}${formatNumber(g.customerChange)}`,
+      }),
+      tone: 'success',
+    });
+  }
 
   if (top.length) {
     blocks.push({

@@ -93,7 +93,7 @@ export class Chat {
     };
     this.scoring = new Scoring(workflowDeps);
     this.alerts = new Alerts(workflowDeps, this.scoring);
-    this.digests = new Digests(workflowDeps, this.scoring);
+    this.digests = new Digests(workflowDeps, this.scoring, { segmentBy: o.schedule.digestSegmentBy });
     new Commands(workflowDeps, this.scoring, this.alerts).register(this.bot);
   }
 

@@ -235,7 +235,17 @@ export async function distributionByRun(store: Store, scope?: CustomerScope, run
 /** What a customer is grouped by in a segment report. */
 export type SegmentBy = { kind: 'attribute'; key: string } | { kind: 'tags' } | { kind: 'owner' } | { kind: 'team' };
 
-const NO_VALUE = '(none)';
+/** How a grouping is written (the segment report's `by`, the digest's `digestSegmentBy`): attributes.<key>, tags, owner or team. */
+export const SEGMENT_BY = /^(attributes\.[^.\s]{1,100}|tags|owner|team)$/;
+
+/** `attributes.industry` → the grouping; `by` must match SEGMENT_BY. */
+export function parseSegmentBy(by: string): SegmentBy {
+  if (!SEGMENT_BY.test(by)) throw new Error(`segments: "${by}" is not attributes.<key>, tags, owner or team`);
+  return by === 'tags' ? { kind: 'tags' } : by === 'owner' ? { kind: 'owner' } : by === 'team' ? { kind: 'team' } : { kind: 'attribute', key: by.slice('attributes.'.length) };
+}
+
+/** The segment of customers without a value for the grouping. */
+export const NO_VALUE = '(none)';
 
 function segmentsOf(c: CustomerRecord, by: SegmentBy): string[] {
   if (by.kind === 'tags') return c.tags.length > 0 ? [...new Set(c.tags)] : [NO_VALUE];

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parsePolicy, type Policy } from '../domain/policy.ts';
 import { importMapSchema, type ImportMap } from '../app/import-map.ts';
 import { problemsOf } from '../app/inputs.ts';
+import { SEGMENT_BY } from '../app/reports.ts';
 import { parseOrg } from './org.ts';
 import type { Org } from '../ports/store.ts';
 import { ConfigError } from './env.ts';
@@ -17,6 +18,8 @@ const cronExpr = z.string().trim().refine((v) => cron.validate(v), 'must be a va
 export const scheduleSchema = z.strictObject({
   recompute: cronExpr.default('0 2 * * *'),
   digest: cronExpr.default('7 9 * * 1-5'),
+  /** the grouping of the digest's "top growing segment" line: attributes.<key>, tags, owner or team */
+  digestSegmentBy: z.string().regex(SEGMENT_BY, 'must be attributes.<key>, tags, owner or team').default('attributes.industry'),
   quietHours: z.strictObject({ start: clock, end: clock }).nullable().default({ start: '21:00', end: '08:30' }),
   scoreRequestTtlDays: z.number().int().min(1).max(90).default(7),
   /** customers per recompute batch: the checkpoint granularity and the bound on memory per batch */

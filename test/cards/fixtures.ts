@@ -179,6 +179,7 @@ for (const c of COMPANIES) data(c);
 const REPS = ['张三', '陈晨', '刘洋', '王磊', '赵敏'];
 for (const r of REPS) data(r);
 data('华东大客户组');
+data('制造业'); // the digest's top growing segment
 
 export function digestRows(n: number): DigestRiskRow[] {
   const rows: DigestRiskRow[] = [];
@@ -211,6 +212,7 @@ export function digestData(over: Partial<DailyDigestData> = {}, rows = 14): Dail
     pendingApprovals: [
       { customer: { id: 'c-001', name: CUSTOMER.name }, submitter: { name: '张三' }, total: 84, submittedAt: '2026-06-30T10:05:00+08:00' },
     ],
+    topSegment: { tier: { key: 'A', name: '高价值客户' }, dimension: 'industry', segment: '制造业', revenueChange: 128000, customerChange: 2 },
     trend: { months: MONTHS, values: [120000, 118000, 125000, 131000, 140000, 152000, 149000, 160000, 171000, 182000, 190000, 204000] },
     ...over,
   };
@@ -398,6 +400,7 @@ export function samples(locale: Locale): Sample[] {
       digestData(
         {
           team: { name: LONG_NAME },
+          topSegment: { tier: { key: 'A', name: '高价值客户' }, dimension: LONG_NAME, segment: LONG_NAME, revenueChange: 9_876_543_210.55, customerChange: -12345 },
           atRisk: digestRows(50).map((r) => ({ ...r, customer: { ...r.customer, name: LONG_NAME + r.customer.name } })),
           tierMoves: Array.from({ length: 40 }, (_, i) => ({
             customer: { id: `m-${i}`, name: LONG_NAME },
