@@ -14,6 +14,7 @@ import { HEARTBEAT_MS, Instances } from './app/instances.ts';
 import { apiRouter } from './http/api.ts';
 import { workflowRouter } from './http/workflow-api.ts';
 import { policyRouter } from './http/policy-api.ts';
+import { backtestRouter } from './http/backtest-api.ts';
 import { actAs, AdminRouter, type Gate } from './http/auth.ts';
 import { consoleKey, SignedLinks } from './http/links.ts';
 import { readDocument, validate } from './http/body.ts';
@@ -182,6 +183,7 @@ function buildApp(s: Services, chat: Chat, signIn: OAuthProvider[]): Koa {
   mount(app, apiRouter(s));
   mount(app, workflowRouter(s, chat));
   mount(app, policyRouter(s));
+  mount(app, backtestRouter(s));
   // the console platform's receiver: its act-as routes under /api/v1, behind the admin token
   const consoleApi = new AdminRouter(s.gate);
   chat.console.mount(consoleApi.forUsers, { document: readDocument, validate, actAs });

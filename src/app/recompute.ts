@@ -2,7 +2,7 @@
 // only changed customers written, resumable from the run's checkpoint with the same result.
 import { randomUUID } from 'node:crypto';
 import { baseMetrics, compilePolicy, evaluateCustomer, PopulationBuilder, repeatCounts, type CompiledPolicy } from '../domain/engine.ts';
-import type { PopulationStats, TierState } from '../domain/types.ts';
+import type { PopulationStats, Rollup, TierState } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CustomerRecord, HistoryEntry, RunRecord, StateWrite, Store } from '../ports/store.ts';
 import { soleOwner, type Liveness } from '../ports/liveness.ts';
@@ -283,15 +283,18 @@ export class Recomputer {
 export async function collectPopulation(store: Store, compiled: CompiledPolicy, asOf: number, batchSize = RECOMPUTE_BATCH): Promise<PopulationStats> {
   const builder = new PopulationBuilder(compiled);
   for await (const batch of store.streamRollups(batchSize)) {
-    for (const rollup of batch) {
-      const m = baseMetrics(rollup, asOf, compiled);
-      builder.add(m.recencyDays, m.frequency, m.monetary);
-      const rc = repeatCounts(rollup, asOf, compiled);
-      if (rc !== null) builder.addRepeat(rc.x, rc.tx, rc.T, rc.repeatFen);
-    }
+    for (const rollup of batch) addToPopulation(builder, rollup, asOf, compiled);
     await yieldToEventLoop();
   }
   return builder.finish();
+}
+
+/** One customer's part of pass 1 (also used by the backtest over rollups cut at a past instant). */
+export function addToPopulation(builder: PopulationBuilder, rollup: Rollup, asOf: number, compiled: CompiledPolicy): void {
+  const m = baseMetrics(rollup, asOf, compiled);
+  builder.add(m.recencyDays, m.frequency, m.monetary);
+  const rc = repeatCounts(rollup, asOf, compiled);
+  if (rc !== null) builder.addRepeat(rc.x, rc.tx, rc.T, rc.repeatFen);
 }
 
 /**
