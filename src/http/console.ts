@@ -14,6 +14,7 @@ const page = new URL('./console/index.html', import.meta.url);
 const dashboardPage = new URL('./console/dashboard.html', import.meta.url);
 const policyPage = new URL('./console/policy.html', import.meta.url);
 const opsPage = new URL('./console/ops.html', import.meta.url);
+const backtestPage = new URL('./console/backtest.html', import.meta.url);
 const commonScript = new URL('./console/common.js', import.meta.url);
 const commonStyles = new URL('./console/common.css', import.meta.url);
 // the dashboard's charts: ECharts as installed by npm, served by us (no CDN, no build step)
@@ -76,6 +77,7 @@ export function consoleRouter(s: Services): Router {
   r.get('/console/dashboard', serve(dashboardPage));
   r.get('/console/policy', serve(policyPage));
   r.get('/console/ops', serve(opsPage));
+  r.get('/console/backtest', serve(backtestPage));
   // the pages' shared script (sign-in, requests, DOM helpers) and styles; they change with the release, so revalidated
   for (const [route, file, type] of [['/console/assets/common.js', commonScript, 'application/javascript; charset=utf-8'], ['/console/assets/common.css', commonStyles, 'text/css; charset=utf-8']] as const) {
     let text: string | null = null;
