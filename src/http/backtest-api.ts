@@ -3,10 +3,11 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ValidationFailed } from '../app/errors.ts';
+import { detectorFeedback } from '../app/feedback.ts';
 import { backtest, DAY_MS, DEFAULT_DROP_BELOW_PCT, MAX_HORIZON_DAYS } from '../app/backtest.ts';
 import { isoInstant } from '../app/inputs.ts';
 import { parsePolicy, type Policy } from '../domain/policy.ts';
-import { AdminRouter } from './auth.ts';
+import { AdminRouter, viewer } from './auth.ts';
 import { readDocument, validate } from './body.ts';
 import type { Services } from './services.ts';
 
@@ -19,6 +20,8 @@ export const backtestBody = z.strictObject({
   horizonDays: z.number().int().min(1).max(MAX_HORIZON_DAYS),
   dropBelowPct: z.number().min(0).max(100).default(DEFAULT_DROP_BELOW_PCT),
 });
+
+const feedbackQuery = z.object({ from: isoInstant, to: isoInstant, bucket: z.enum(['week', 'month']).default('week') });
 
 export function backtestRouter(s: Services): AdminRouter {
   const r = new AdminRouter(s.gate);
@@ -41,6 +44,13 @@ export function backtestRouter(s: Services): AdminRouter {
     const results = [];
     for (const p of policies) results.push({ label: p.label, ...(await backtest(s.store, p.policy, opts)) });
     ctx.body = b.policies ? { results } : results[0];
+  });
+
+  // the alert feedback per detector: managers for their teams, reps for their customers, admins for all
+  r.forUsers.get('/reports/detector-feedback', async (ctx) => {
+    const q = validate(feedbackQuery, ctx.query, 'query');
+    const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
+    ctx.body = { from: q.from, to: q.to, bucket: q.bucket, precision: 'confirmed / (confirmed + rejected): confirmed = won back + lost (the risk was real), rejected = marked not at risk', items: await detectorFeedback(s.store, org, viewer(ctx), q) };
   });
 
   async function resolve(input: unknown, path: string): Promise<{ label: string; policy: Policy }> {
