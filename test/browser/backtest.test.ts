@@ -42,6 +42,13 @@ describe.skipIf(!CHROMIUM)('the backtest page in chromium', () => {
     }
     expect(a.tiers[0].customers).not.toBe(b.tiers[0].customers);
 
+    // the feedback table lists what the report answers (no alerts on the demo's first run: a header row only, or its rows)
+    await page.fill('#fbFrom', '2026-01-01');
+    await page.fill('#fbTo', '2026-07-01');
+    await page.click('#fbRun');
+    const fb = (await app.api('/api/v1/reports/detector-feedback?from=2026-01-01T00:00:00.000Z&to=2026-07-01T00:00:00.000Z&bucket=week')).body;
+    await expect.poll(() => page.locator('#feedback tr').count()).toBe(1 + fb.items.length);
+
     await page.fill('#horizon', '0');
     await page.click('#run');
     await expect.poll(() => page.locator('#problems').textContent()).toContain('horizonDays');
