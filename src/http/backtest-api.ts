@@ -9,6 +9,7 @@ import { isoInstant } from '../app/inputs.ts';
 import { parsePolicy, type Policy } from '../domain/policy.ts';
 import { AdminRouter, viewer } from './auth.ts';
 import { readDocument, validate } from './body.ts';
+import { HttpError } from './errors.ts';
 import type { Services } from './services.ts';
 
 export const backtestBody = z.strictObject({
@@ -46,11 +47,13 @@ export function backtestRouter(s: Services): AdminRouter {
     ctx.body = b.policies ? { results } : results[0];
   });
 
-  // the alert feedback per detector: managers for their teams, reps for their customers, admins for all
+  // the alert feedback per detector: managers for their teams' customers, admins for all; reps are refused
   r.forUsers.get('/reports/detector-feedback', async (ctx) => {
+    const v = viewer(ctx);
+    if (v.kind === 'user' && v.user.role === 'rep') throw new HttpError(403, 'forbidden', 'the detector feedback is for managers (their teams) and admins');
     const q = validate(feedbackQuery, ctx.query, 'query');
     const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
-    ctx.body = { from: q.from, to: q.to, bucket: q.bucket, precision: 'confirmed / (confirmed + rejected): confirmed = won back + lost (the risk was real), rejected = marked not at risk', items: await detectorFeedback(s.store, org, viewer(ctx), q) };
+    ctx.body = { from: q.from, to: q.to, bucket: q.bucket, precision: 'confirmed / (confirmed + rejected): confirmed = won back + lost (the risk was real), rejected = marked not at risk', items: await detectorFeedback(s.store, org, v, q) };
   });
 
   async function resolve(input: unknown, path: string): Promise<{ label: string; policy: Policy }> {

@@ -1,5 +1,6 @@
 // The per-detector feedback report, from alerts a recompute sent and outcomes logged through the card's actions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cookieBrowser } from '../helpers/cookie-browser.ts';
 import { fixedClock, makeTestStore, startApp, type TestApp } from '../helpers/app.ts';
 import { click, inbox, ORG, recomputeAt } from './helpers.ts';
 
@@ -36,5 +37,21 @@ describe('detector feedback report', () => {
     expect((await app.api('/api/v1/reports/detector-feedback?from=2026-06-01T00:00:00Z&to=2026-07-31T00:00:00Z&bucket=month')).body.items[0].bucket).toBe('2026-06');
     expect((await app.api('/api/v1/reports/detector-feedback?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z')).body.items).toEqual([]);
     expect((await app.api('/api/v1/reports/detector-feedback?from=x&to=2026-02-01T00:00:00Z')).status).toBe(422);
+  });
+
+  it('shows managers their teams, refuses reps', async () => {
+    const as = async (userId: string) => {
+      const b = cookieBrowser(app.url);
+      const link = new URL(await app.bot.links.url(userId, { customer: 'c-drop' }));
+      await b.get(link.pathname + link.search);
+      return b.get('/api/v1/reports/detector-feedback?from=2026-06-01T00:00:00Z&to=2026-07-31T00:00:00Z');
+    };
+    const east = await as('u-li');
+    expect(east.status).toBe(200);
+    expect((await east.json()).items.map((r: { detector: string; alertsSent: number }) => [r.detector, r.alertsSent])).toEqual([['spendDrop', 1]]);
+    const south = await as('u-zhao');
+    expect(south.status).toBe(200);
+    expect((await south.json()).items).toEqual([]);
+    expect((await as('u-zhang')).status).toBe(403);
   });
 });
