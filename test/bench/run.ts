@@ -18,7 +18,7 @@ import type { ChildAnswer } from './child.ts';
 import { envFlag, machine, REPO_ROOT, round, type BenchOptions, type BenchResult } from './common.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ORDER = ['engine', 'recompute', 'store', 'ingest', 'mongo', 'callback', 'outbox', 'server'];
+const ORDER = ['engine', 'recompute', 'store', 'ingest', 'mongo', 'callback', 'outbox', 'server', 'import', 'bgnbd', 'backtest'];
 const TITLES: Record<string, string> = {
   engine: '1. Engine alone (one core)',
   recompute: '2. Full recompute on the embedded store (target: 1,000,000 customers / 20,000,000 orders)',
@@ -29,6 +29,8 @@ const TITLES: Record<string, string> = {
   outbox: '6. Outbox delivery, 200 recipients, Feishu messenger against its fake',
   server: '7. The running server at 1,000,000 customers vs DuckDB',
   import: '8. CSV import: npm run import against the app, 1,000,000 orders',
+  bgnbd: '9. BG/NBD and Gamma-Gamma fit of a run's population (1,000,000 customers)',
+  backtest: '10. Backtest at 100,000 customers (one policy; two side by side)',
 };
 
 interface Outcome {
