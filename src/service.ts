@@ -20,6 +20,9 @@ import { consoleKey, SignedLinks } from './http/links.ts';
 import { readDocument, validate } from './http/body.ts';
 import { consoleRouter } from './http/console.ts';
 import { oauthRouter, type OAuthProvider } from './http/oauth.ts';
+import { docsRouter, openApiRouter } from './http/openapi.ts';
+import { ErrorBody, Health } from './http/openapi-schemas.ts';
+import { doc } from './inbound/route-doc.ts';
 import { platforms as registered } from './platforms/registry.ts';
 import type { AnyPlatformDescriptor } from './ports/platform.ts';
 import { errorSink } from './http/errors.ts';
@@ -169,10 +172,10 @@ function buildApp(s: Services, chat: Chat, signIn: OAuthProvider[]): Koa {
   app.use(errorSink(s.log));
 
   const open = new Router();
-  open.get('/healthz', (ctx) => {
+  open.get('/healthz', doc({ summary: 'Liveness, the store and the version', tag: 'ops', responses: { 200: Health } }), (ctx) => {
     ctx.body = { status: 'ok', store: s.store.kind, version: s.version };
   });
-  open.get('/metrics', metricsAccess(s.env), async (ctx) => {
+  open.get('/metrics', doc({ summary: 'Prometheus metrics', description: 'With METRICS_TOKEN set, for `Authorization: Bearer $METRICS_TOKEN`; without it, see docs (local clients only when a store is shared).', tag: 'ops', responses: { 200: { description: 'Prometheus text exposition', contentType: 'text/plain' }, 401: { description: 'METRICS_TOKEN is set and not given', schema: ErrorBody }, 403: { description: 'not a client this answers', schema: ErrorBody } } }), metricsAccess(s.env), async (ctx) => {
     ctx.type = s.metrics.registry.contentType;
     ctx.body = await s.metrics.registry.metrics();
   });
@@ -188,6 +191,10 @@ function buildApp(s: Services, chat: Chat, signIn: OAuthProvider[]): Koa {
   const consoleApi = new AdminRouter(s.gate);
   chat.console.mount(consoleApi.forUsers, { document: readDocument, validate, actAs });
   mount(app, consoleApi);
+  // the API's description, from the routers above, and its reference page
+  const routers = () => app.middleware.flatMap((mw) => (mw as unknown as { router?: Router }).router ?? []);
+  mount(app, openApiRouter(s.gate, routers, s.version));
+  mount(app, docsRouter());
   return app;
 }
 

@@ -48,7 +48,7 @@ function accountFields(descriptors: readonly AnyPlatformDescriptor[], side: 'use
 }
 
 /** The org schema with these platforms' account fields: each descriptor's own schemas, so their types are ports/store.ts's. */
-function orgSchemaFor(descriptors: readonly AnyPlatformDescriptor[]): z.ZodType<Org, unknown> {
+export function orgSchemaFor(descriptors: readonly AnyPlatformDescriptor[]): z.ZodType<Org, unknown> {
   const userSchema = z.strictObject({
     id,
     name: text().trim().min(1).max(200),

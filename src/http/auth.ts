@@ -107,18 +107,28 @@ type Verb = 'get' | 'post' | 'put' | 'delete';
 export class AdminRouter extends Router {
   readonly #gate: Gate;
   readonly #forUsers = new Set<string>();
+  readonly #forAnyone = new Set<string>();
   /** registers a route that org users with a console session may call too */
   readonly forUsers: Record<Verb, (path: string, ...handlers: RouterMiddleware[]) => AdminRouter>;
+  /** registers a route anyone may call, without a token or a session (the API's own description) */
+  readonly forAnyone: Pick<Record<Verb, (path: string, ...handlers: RouterMiddleware[]) => AdminRouter>, 'get'>;
 
   constructor(gate: Gate | string) {
     super({ prefix: ADMIN_PREFIX });
     this.#gate = typeof gate === 'string' ? { adminToken: gate } : gate;
-    const register = (verb: Verb) => (path: string, ...handlers: RouterMiddleware[]) => {
-      this.#forUsers.add(`${verb.toUpperCase()} ${ADMIN_PREFIX}${path}`);
+    const register = (verb: Verb, set = this.#forUsers) => (path: string, ...handlers: RouterMiddleware[]) => {
+      set.add(`${verb.toUpperCase()} ${ADMIN_PREFIX}${path}`);
       (this[verb] as unknown as (p: string, ...h: RouterMiddleware[]) => unknown).call(this, path, ...handlers);
       return this;
     };
     this.forUsers = { get: register('get'), post: register('post'), put: register('put'), delete: register('delete') };
+    this.forAnyone = { get: register('get', this.#forAnyone) };
+  }
+
+  /** who may call a route of this router (its method and its registered path, prefix included) */
+  accessOf(method: string, path: string): 'anyone' | 'users' | 'admins' {
+    const key = `${method === 'HEAD' ? 'GET' : method} ${path}`;
+    return this.#forAnyone.has(key) ? 'anyone' : this.#forUsers.has(key) ? 'users' : 'admins';
   }
 
   override middleware(): ReturnType<Router['middleware']> {
@@ -126,13 +136,14 @@ export class AdminRouter extends Router {
     const guarded: typeof dispatch = async (ctx, next) => {
       const matched = this.match(ctx.path, ctx.method);
       if (matched.path.length === 0) return next();
+      const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
+      if (matched.pathAndMethod.length > 0 && matched.pathAndMethod.every((layer) => this.#forAnyone.has(`${method} ${layer.path}`))) return dispatch(ctx, next);
       const v = await viewerOf(ctx, this.#gate);
       if (!v) {
         ctx.set('WWW-Authenticate', 'Bearer');
         throw new HttpError(401, 'unauthorized', 'missing Authorization: Bearer <ADMIN_TOKEN> (people sign in through the console link on a card)');
       }
       if (!isAdmin(v)) {
-        const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
         const allowed = matched.pathAndMethod.some((layer) => this.#forUsers.has(`${method} ${layer.path}`));
         if (!allowed) throw new HttpError(403, 'forbidden', `${ctx.method} ${ctx.path} is for admins`);
       }

@@ -9,6 +9,9 @@ import { CSRF_COOKIE, SESSION_COOKIE, viewerOf } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { SESSION_HOURS, TokenRefused } from './links.ts';
 import type { Services } from './services.ts';
+import { z } from 'zod';
+import { doc } from '../inbound/route-doc.ts';
+import { ErrorBody, SignedOut } from './openapi-schemas.ts';
 
 const page = new URL('./console/index.html', import.meta.url);
 const dashboardPage = new URL('./console/dashboard.html', import.meta.url);
@@ -70,18 +73,18 @@ export function consoleRouter(s: Services): Router {
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.body = html;
   };
-  r.get('/', (ctx) => ctx.redirect('/console'));
-  r.get('/console', serve(page));
-  r.get('/console/customers/:id', serve(page));
+  r.get('/', doc({ summary: 'Redirects to the console', tag: 'console', responses: { 302: { description: 'to /console' } } }), (ctx) => ctx.redirect('/console'));
+  r.get('/console', doc({ summary: 'The console page (its data comes from the API)', tag: 'console', responses: { 200: { description: 'HTML', contentType: 'text/html' } } }), serve(page));
+  r.get('/console/customers/:id', doc({ summary: 'The console page on a customer', tag: 'console', responses: { 200: { description: 'HTML', contentType: 'text/html' } } }), serve(page));
   // the dashboard, the policy page and the operations page (admins): their own pages, the console's sign-in
-  r.get('/console/dashboard', serve(dashboardPage));
-  r.get('/console/policy', serve(policyPage));
-  r.get('/console/ops', serve(opsPage));
+  r.get('/console/dashboard', doc({ summary: 'The dashboard page', tag: 'console', responses: { 200: { description: 'HTML', contentType: 'text/html' } } }), serve(dashboardPage));
+  r.get('/console/policy', doc({ summary: 'The policy page', tag: 'console', responses: { 200: { description: 'HTML', contentType: 'text/html' } } }), serve(policyPage));
+  r.get('/console/ops', doc({ summary: 'The operations page', tag: 'console', responses: { 200: { description: 'HTML', contentType: 'text/html' } } }), serve(opsPage));
   r.get('/console/backtest', serve(backtestPage));
   // the pages' shared script (sign-in, requests, DOM helpers) and styles; they change with the release, so revalidated
   for (const [route, file, type] of [['/console/assets/common.js', commonScript, 'application/javascript; charset=utf-8'], ['/console/assets/common.css', commonStyles, 'text/css; charset=utf-8']] as const) {
     let text: string | null = null;
-    r.get(route, async (ctx) => {
+    r.get(route, doc({ summary: "The console pages' shared script or styles", tag: 'console', responses: { 200: { description: type.split(';')[0]!, contentType: type.split(';')[0] } } }), async (ctx) => {
       text ??= await readFile(file, 'utf8');
       ctx.type = type;
       ctx.set('Cache-Control', 'no-cache');
@@ -89,7 +92,7 @@ export function consoleRouter(s: Services): Router {
     });
   }
   let echarts: { size: number; etag: string } | null = null;
-  r.get('/console/assets/echarts.min.js', async (ctx) => {
+  r.get('/console/assets/echarts.min.js', doc({ summary: 'The charting library (ECharts)', tag: 'console', responses: { 200: { description: 'JavaScript', contentType: 'application/javascript' }, 304: { description: 'not modified' } } }), async (ctx) => {
     if (!echarts) {
       const { size, mtimeMs } = await stat(ECHARTS);
       echarts = { size, etag: `"echarts-${size.toString(36)}-${Math.floor(mtimeMs).toString(36)}"` };
@@ -107,7 +110,7 @@ export function consoleRouter(s: Services): Router {
   });
 
   // a signed link from a card: a session for its user, then the page it names
-  r.get('/console/open', async (ctx) => {
+  r.get('/console/open', doc({ summary: 'Open a signed card link: starts a console session, then redirects to its page', tag: 'console', query: z.object({ t: z.string().describe('the signed link token') }), responses: { 302: { description: 'to the page the link names, with the session cookies set' }, 401: { description: 'an expired or invalid link (HTML)', contentType: 'text/html' }, 403: { description: 'not in the org (HTML)', contentType: 'text/html' } } }), async (ctx) => {
     ctx.set('Referrer-Policy', 'no-referrer');
     const token = typeof ctx.query.t === 'string' ? ctx.query.t : '';
     let opened: { userId: string; page: string };
@@ -124,7 +127,7 @@ export function consoleRouter(s: Services): Router {
   });
 
   // ends the session and every link issued to this user until now
-  r.post('/console/logout', async (ctx) => {
+  r.post('/console/logout', doc({ summary: 'End the session and every link issued to this user until now', tag: 'console', auth: 'session', responses: { 200: SignedOut, 401: { description: 'no console session', schema: ErrorBody } } }), async (ctx) => {
     const v = await viewerOf(ctx, s.gate);
     if (!v || v.kind !== 'user') throw new HttpError(401, 'unauthorized', 'no console session');
     await s.links.signOut(v.user.id);

@@ -24,6 +24,8 @@ import type { Org, OrgUser } from '../ports/store.ts';
 import { secretsEqual } from './auth.ts';
 import { refusalPage, secure, startConsoleSession, type RefusalText } from './console.ts';
 import type { Services } from './services.ts';
+import { z } from 'zod';
+import { doc } from '../inbound/route-doc.ts';
 
 /** A platform the console offers sign-in with: its OAuth and its identity mapping. */
 export interface OAuthProvider {
@@ -71,12 +73,12 @@ export function oauthRouter(s: Services, providers: readonly OAuthProvider[], ke
   const redirectUri = (platform: string) => `${s.env.PUBLIC_BASE_URL}/console/login/${platform}/callback`;
   const cookie = (ctx: Context) => ({ httpOnly: true, sameSite: 'lax' as const, secure: secure(s, ctx), path: '/console/login', overwrite: true });
 
-  r.get('/console/login', (ctx) => {
+  r.get('/console/login', doc({ summary: 'The platforms one may sign in with', tag: 'console', responses: { 200: z.object({ providers: z.array(z.object({ platform: z.string(), url: z.string() })) }) } }), (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { providers: providers.map((p) => ({ platform: p.platform, url: `/console/login/${p.platform}` })) };
   });
 
-  r.get('/console/login/:platform', async (ctx) => {
+  r.get('/console/login/:platform', doc({ summary: 'Sign in with a platform: redirects to its OAuth page', tag: 'console', query: z.object({ next: z.string().optional().describe('the console page to return to') }), responses: { 302: { description: "to the platform's sign-in" }, 404: { description: 'unknown platform (HTML)', contentType: 'text/html' } } }), async (ctx) => {
     const provider = byName.get(ctx.params.platform!);
     if (!provider) return refuse(ctx, 404, 'unknown_platform');
     const id = randomBytes(16).toString('hex');
@@ -91,7 +93,7 @@ export function oauthRouter(s: Services, providers: readonly OAuthProvider[], ke
     ctx.redirect(provider.oauth.authorizeUrl(redirectUri(provider.platform), id + mac(id, provider.platform)));
   });
 
-  r.get('/console/login/:platform/callback', async (ctx) => {
+  r.get('/console/login/:platform/callback', doc({ summary: "The platform's OAuth callback: starts a console session", tag: 'console', query: z.looseObject({ state: z.string(), code: z.string().optional().describe("the platform's code (its parameter name is the platform's)") }), responses: { 302: { description: 'to the page asked for, with the session cookies set' }, 400: { description: 'bad or used state (HTML)', contentType: 'text/html' }, 401: { description: 'declined (HTML)', contentType: 'text/html' }, 403: { description: 'not in the org (HTML)', contentType: 'text/html' } } }), async (ctx) => {
     ctx.set('Referrer-Policy', 'no-referrer');
     const provider = byName.get(ctx.params.platform!);
     if (!provider) return refuse(ctx, 404, 'unknown_platform');

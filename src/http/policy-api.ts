@@ -9,6 +9,9 @@ import { parsePolicy } from '../domain/policy.ts';
 import { AdminRouter } from './auth.ts';
 import { readPolicyDocument, validate } from './body.ts';
 import type { Services } from './services.ts';
+import { doc } from '../inbound/route-doc.ts';
+import { policySchema } from '../domain/policy.ts';
+import * as S from './openapi-schemas.ts';
 
 const versionQuery = z.object({ version: z.coerce.number().int().min(1).optional() });
 const diffQuery = z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) });
@@ -23,13 +26,13 @@ export function policyRouter(s: Services): AdminRouter {
     return { version: p.version, installedAt: p.installedAt, yaml: stringify(p.policy, { lineWidth: 0 }) };
   }
 
-  r.get('/policy/yaml', async (ctx) => {
+  r.get('/policy/yaml', doc({ summary: 'A policy version as YAML (default: the one in force)', query: versionQuery, responses: { 200: S.PolicyYaml } }), async (ctx) => {
     const { version } = validate(versionQuery, ctx.query, 'query');
     ctx.body = await yamlOf(version);
   });
 
   // the body is the draft policy itself (YAML or JSON); nothing is written
-  r.post('/policy/what-if', async (ctx) => {
+  r.post('/policy/what-if', doc({ summary: "A draft policy's what-if (nothing is written)", description: 'The body is the draft policy itself, YAML or JSON.', query: whatIfQuery, body: policySchema, bodyTypes: ['application/yaml', 'application/json'], responses: { 200: S.WhatIf } }), async (ctx) => {
     const { asOf } = validate(whatIfQuery, ctx.query, 'query');
     const parsed = parsePolicy(await readPolicyDocument(ctx));
     if (!parsed.ok) throw new ValidationFailed('the policy is invalid', parsed.issues);
@@ -37,7 +40,7 @@ export function policyRouter(s: Services): AdminRouter {
     ctx.body = await whatIf(s.store, parsed.policy, asOf ? Date.parse(asOf) : s.clock.now(), org, s.clock.now(), { pool: s.pool });
   });
 
-  r.get('/policy/diff', async (ctx) => {
+  r.get('/policy/diff', doc({ summary: 'The diff of two policy versions', query: diffQuery, responses: { 200: S.PolicyDiff } }), async (ctx) => {
     const q = validate(diffQuery, ctx.query, 'query');
     const [a, b] = await Promise.all([yamlOf(q.from), yamlOf(q.to)]);
     ctx.body = { from: q.from, to: q.to, diff: createTwoFilesPatch(`version ${a.version}`, `version ${b.version}`, a.yaml, b.yaml, a.installedAt, b.installedAt) };

@@ -12,6 +12,8 @@ import { monthlySpend } from '../domain/engine.ts';
 import { AdminRouter, viewer } from './auth.ts';
 import { readDocument, validate } from './body.ts';
 import { HttpError } from './errors.ts';
+import { doc } from '../inbound/route-doc.ts';
+import * as S from './openapi-schemas.ts';
 
 const scoreBody = z.strictObject({
   customerId: z.string().min(1),
@@ -21,10 +23,13 @@ const scoreBody = z.strictObject({
 });
 const decisionBody = z.strictObject({ decidedBy: z.string().min(1), outcome: z.enum(['approved', 'rejected']), reason: z.string().max(500).optional() });
 const digestBody = z.strictObject({ teamId: z.string().min(1).optional() }).default({});
+const scoresQuery = z.object({ customerId: z.string().optional(), status: z.enum(['pending', 'approved', 'rejected', 'superseded', 'expired']).optional() });
+const outboxQuery = z.object({ status: z.enum(['pending', 'sent', 'dead']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) });
+const auditQuery = z.object({ customerId: z.string().optional(), actor: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) });
 export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
   const r = new AdminRouter(s.gate);
 
-  r.post('/scores', async (ctx) => {
+  r.post('/scores', doc({ summary: 'Submit a manual score (the same flow as the card)', body: scoreBody, responses: { 201: S.ScoreSubmitted } }), async (ctx) => {
     const body = validate(scoreBody, await readDocument(ctx), 'body');
     const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
     const user = userById(org, body.submittedBy);
@@ -33,7 +38,7 @@ export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
     ctx.status = 201;
     ctx.body = { requestId: request._id, status: request.status, total: request.total, previousTotal: request.previousTotal, expiresAt: request.expiresAt };
   });
-  r.post('/scores/:requestId/decision', async (ctx) => {
+  r.post('/scores/:requestId/decision', doc({ summary: 'Approve or reject a score request', body: decisionBody, responses: { 200: S.Decision, 409: { description: 'already decided (by whom in the message)', schema: S.ErrorBody } } }), async (ctx) => {
     const body = validate(decisionBody, await readDocument(ctx), 'body');
     const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
     const user = userById(org, body.decidedBy);
@@ -41,22 +46,22 @@ export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
     const { decision } = await chat.scoring.decide({ user, requestId: ctx.params.requestId, outcome: body.outcome, reason: body.reason, platform: 'api' });
     ctx.body = decision;
   });
-  r.get('/scores', async (ctx) => {
-    const q = validate(z.object({ customerId: z.string().optional(), status: z.enum(['pending', 'approved', 'rejected', 'superseded', 'expired']).optional() }), ctx.query, 'query');
+  r.get('/scores', doc({ summary: 'Score requests, newest first (at most 200)', query: scoresQuery, responses: { 200: S.ScoreRequests } }), async (ctx) => {
+    const q = validate(scoresQuery, ctx.query, 'query');
     const filter: Record<string, string> = {};
     if (q.customerId) filter.customerId = q.customerId;
     if (q.status) filter.status = q.status;
     ctx.body = { items: await s.store.docs.find('scoreRequests', filter, { sort: [['submittedAt', -1]], limit: 200 }) };
   });
 
-  r.post('/digests/run', async (ctx) => {
+  r.post('/digests/run', doc({ summary: 'Send the team digests now', body: digestBody, bodyOptional: true, responses: { 200: S.Digests } }), async (ctx) => {
     const body = validate(digestBody, (await readDocument(ctx)) ?? {}, 'body');
     if (body.teamId && !((await s.store.getOrg())?.teams ?? []).some((t) => t.id === body.teamId)) throw new NotFound(`team "${body.teamId}"`);
     ctx.body = { teams: await chat.digests.run(body.teamId) };
   });
 
-  r.get('/outbox', async (ctx) => {
-    const q = validate(z.object({ status: z.enum(['pending', 'sent', 'dead']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }), ctx.query, 'query');
+  r.get('/outbox', doc({ summary: 'Outgoing cards: pending, sent and dead letters', query: outboxQuery, responses: { 200: S.OutboxList } }), async (ctx) => {
+    const q = validate(outboxQuery, ctx.query, 'query');
     const items = await chat.outbox.list(q.status, q.limit);
     ctx.body = {
       items: items.map(({ card, recipient, ...rest }) => {
@@ -67,7 +72,7 @@ export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
   });
 
   // the customer page: score requests with their decisions, the audit trail and 12 months of spend
-  r.forUsers.get('/customers/:id/activity', async (ctx) => {
+  r.forUsers.get('/customers/:id/activity', doc({ summary: "A customer's score requests, audit trail and 12 months of spend", tag: 'customers', responses: { 200: S.CustomerActivity } }), async (ctx) => {
     const c = await s.store.getCustomer(ctx.params.id);
     const org = (await s.store.getOrg()) ?? { users: [], teams: [] };
     if (!c || !canSee(viewer(ctx), org, c)) throw new NotFound(`customer "${ctx.params.id}"`);
@@ -90,7 +95,7 @@ export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
     };
   });
 
-  r.post('/outbox/:id/retry', async (ctx) => {
+  r.post('/outbox/:id/retry', doc({ summary: 'Retry a dead letter', responses: { 200: S.Retried, 409: { description: 'the message is not dead', schema: S.ErrorBody } } }), async (ctx) => {
     const item = await chat.outbox.get(ctx.params.id);
     if (!item) throw new NotFound(`outbox message "${ctx.params.id}"`);
     if (!(await chat.outbox.retry(item._id))) throw new HttpError(409, 'conflict', `outbox message "${item._id}" is ${item.status}, not dead`);
@@ -99,8 +104,8 @@ export function workflowRouter(s: Services, chat: ChatServices): AdminRouter {
     ctx.body = { id: item._id, status: 'pending' };
   });
 
-  r.get('/audit', async (ctx) => {
-    const q = validate(z.object({ customerId: z.string().optional(), actor: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }), ctx.query, 'query');
+  r.get('/audit', doc({ summary: 'The audit log, newest first', query: auditQuery, responses: { 200: S.AuditList } }), async (ctx) => {
+    const q = validate(auditQuery, ctx.query, 'query');
     ctx.body = { items: await chat.audit.list({ customerId: q.customerId, actor: q.actor }, q.limit) };
   });
 

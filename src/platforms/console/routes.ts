@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { InboundSink } from '../../ports/messenger.ts';
+import { doc } from '../../inbound/route-doc.ts';
 import type { ConsoleMessenger } from './messenger.ts';
 import { render } from './render.ts';
 
 /** Where the routes go: the API's router, for the org users it lets in as well as for admins. */
 export interface ConsoleRouter {
-  get(path: string, handler: Middleware): unknown;
-  post(path: string, handler: Middleware): unknown;
+  get(path: string, ...handlers: Middleware[]): unknown;
+  post(path: string, ...handlers: Middleware[]): unknown;
 }
 
 /** How the admin API reads and validates a body (its limits and error answers), lent to the console's routes. */
@@ -44,14 +45,22 @@ const consoleAction = z.strictObject({
 });
 const consoleCommand = z.strictObject({ as: actAs, text: z.string().min(1).max(500) });
 
+// what the routes answer (a card as the console renders it: the platform-neutral card)
+const card = z.looseObject({ kind: z.string(), title: z.string() }).meta({ id: 'Card', description: 'a card (cards/model.ts), as the console renders it' });
+const inbox = z.object({ items: z.array(z.object({ id: z.string(), createdAt: z.string(), updatedAt: z.string(), card })) });
+const actionReply = z
+  .object({ toast: z.object({ kind: z.enum(['success', 'info', 'warning', 'error']), text: z.string() }).optional(), card: card.optional().describe('replaces the clicked card') })
+  .meta({ id: 'ActionReply' });
+const commandDone = z.object({ ok: z.literal(true) });
+
 /** Registers the console's routes on `router` (the admin router, prefix /api/v1: the bearer check is its). */
 export function registerConsoleRoutes(router: ConsoleRouter, http: ConsoleHttp, { sink, messenger, settle }: ConsoleRoutesDeps): void {
-  router.get('/console/inbox', async (ctx) => {
+  router.get('/console/inbox', doc({ summary: "A person's console inbox: the cards sent to them", tag: 'console', query: inboxQuery, responses: { 200: inbox } }), async (ctx) => {
     const q = http.validate(inboxQuery, ctx.query, 'query');
     const cards = await messenger.inbox(http.actAs(ctx, q.as), q.limit);
     ctx.body = { items: cards.map((c) => ({ id: c._id, createdAt: c.createdAt, updatedAt: c.updatedAt, card: render(c.card) })) };
   });
-  router.post('/console/action', async (ctx) => {
+  router.post('/console/action', doc({ summary: 'Click a card action as a person (admins: anyone; others: themselves)', tag: 'console', body: consoleAction, responses: { 200: actionReply } }), async (ctx) => {
     const body = http.validate(consoleAction, await http.document(ctx), 'body');
     const as = http.actAs(ctx, body.as);
     const reply = await sink.handleAction({
@@ -68,7 +77,7 @@ export function registerConsoleRoutes(router: ConsoleRouter, http: ConsoleHttp, 
     await settle();
     ctx.body = reply;
   });
-  router.post('/console/command', async (ctx) => {
+  router.post('/console/command', doc({ summary: 'Send a chat command as a person (admins: anyone; others: themselves)', tag: 'console', body: consoleCommand, responses: { 200: commandDone } }), async (ctx) => {
     const body = http.validate(consoleCommand, await http.document(ctx), 'body');
     const as = http.actAs(ctx, body.as);
     await sink.handleMessage({ type: 'message', platform: 'console', eventId: randomUUID(), actor: { platform: 'console', platformUserId: as }, text: body.text, chat: { id: as, kind: 'p2p' } });

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { ACTION_KEYS, type Card } from '../../../cards/model.ts';
 import { Inbound, type InboundProfile } from '../../inbound/work.ts';
 import { webhook } from '../../inbound/webhook.ts';
+import { doc, REFUSED } from '../../inbound/route-doc.ts';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '../../ports/messenger.ts';
@@ -328,6 +329,7 @@ export function createDingtalkRoutes(deps: DingtalkRoutesDeps): Router {
   const router = new Router();
   router.post(
     DINGTALK_WEBHOOK_PATH,
+    doc({ summary: 'DingTalk HTTP callbacks: event subscription, robot messages, card callbacks', tag: 'webhooks', auth: 'platform', description: "verified before anything else (docs/platforms/)", bodyTypes: ['application/json'], responses: { 200: { description: "DingTalk's answer: the encrypted success for events and check_url, the callback response for card clicks, or an ACK" }, 400: REFUSED, 401: REFUSED, 403: REFUSED, 413: REFUSED } }),
     webhook(deps.inbound.profile, deps.log, async (ctx, raw) => {
       const now = deps.clock.now();
       const signed = queryValue(ctx.query, 'signature', 'msg_signature') !== undefined;

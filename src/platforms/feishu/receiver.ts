@@ -11,6 +11,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { Inbound, type InboundProfile } from '../../inbound/work.ts';
 import { webhook } from '../../inbound/webhook.ts';
+import { doc, REFUSED } from '../../inbound/route-doc.ts';
 import type { FeishuConfig } from './config.ts';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -190,6 +191,7 @@ export function feishuWebhookRouter({ env, clock, log, inbound }: FeishuWebhookD
 
   router.post(
     FEISHU_WEBHOOK_PATH,
+    doc({ summary: 'Feishu events and card actions', tag: 'webhooks', auth: 'platform', description: "verified before anything else (docs/platforms/)", bodyTypes: ['application/json'], responses: { 200: { description: "Feishu's answer: the URL-verification challenge, a card action's toast or card, or {}" }, 400: REFUSED, 401: REFUSED, 403: REFUSED, 413: REFUSED } }),
     webhook(inbound.profile, log, async (ctx, rawBody) => {
       const inboundEvent = verify({ rawBody, headers: ctx.headers }, clock.now());
       if (inboundEvent.kind === 'event') {

@@ -14,6 +14,7 @@
 import Router from '@koa/router';
 import { Inbound } from '../../inbound/work.ts';
 import { refusing, webhook } from '../../inbound/webhook.ts';
+import { doc, REFUSED } from '../../inbound/route-doc.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ActionReply, InboundAction, InboundMessage, InboundSink } from '../../ports/messenger.ts';
 import type { Logger } from '../../logger.ts';
@@ -151,6 +152,7 @@ export function createWecomReceiver(deps: WecomReceiverDeps): WecomReceiver {
 
   router.get(
     WECOM_WEBHOOK_PATH,
+    doc({ summary: "WeCom's URL verification (echostr)", tag: 'webhooks', auth: 'platform', responses: { 200: { description: 'the decrypted echostr', contentType: 'text/plain' }, 400: REFUSED, 401: REFUSED, 403: REFUSED } }),
     refusing(wecomInbound, log, (ctx) => {
       const plaintext = crypto.verifyUrl(ctx.query);
       ctx.type = 'text/plain';
@@ -160,6 +162,7 @@ export function createWecomReceiver(deps: WecomReceiverDeps): WecomReceiver {
 
   router.post(
     WECOM_WEBHOOK_PATH,
+    doc({ summary: 'WeCom events and messages (XML, encrypted)', tag: 'webhooks', auth: 'platform', description: "verified before anything else (docs/platforms/)", bodyTypes: ['text/xml'], responses: { 200: { description: "always 200 with an empty body, at once" }, 400: REFUSED, 401: REFUSED, 403: REFUSED, 413: REFUSED } }),
     webhook(wecomInbound, log, async (ctx, raw) => {
       const delivery: WecomInbound = crypto.openEvent(ctx.query, raw, clock.now());
       // The answer is always 200 with an empty body, by wecomInbound's deadline (at once: WeCom waits 5 s, then
