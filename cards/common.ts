@@ -156,6 +156,18 @@ export function reasonText(locale: Locale, r: RiskReason): string {
         : `${label}${sep}no order in ${formatNumber(days)} days (>${formatNumber(factor)}× usual ${formatNumber(median)})`;
     }
   }
+  if (detector === 'pAlive') {
+    const p = num(d.pAlive);
+    const below = num(d.below);
+    const orders = num(d.orderCount);
+    const days = num(d.recencyDays);
+    if (p !== null && below !== null && orders !== null) {
+      const pct = (x: number) => `${formatNumber(x * 100, 1)}%`;
+      return locale === 'zh-CN'
+        ? `${label}${sep}存活概率 ${pct(p)}（低于 ${pct(below)}），共 ${formatNumber(orders)} 单${days !== null ? `，已 ${formatNumber(days)} 天未下单` : ''}`
+        : `${label}${sep}P(alive) ${pct(p)} (< ${pct(below)}), ${formatNumber(orders)} orders${days !== null ? `, no order in ${formatNumber(days)} days` : ''}`;
+    }
+  }
   if (detector === 'spendDrop') {
     const series = spendSeries(d);
     const pct = num(d.pct);

@@ -465,6 +465,9 @@ const METRICS: Labels = {
   valueScore: { 'zh-CN': '价值分', en: 'Value score' },
   previousTierRank: { 'zh-CN': '原等级序号', en: 'Previous tier rank' },
   tierRank: { 'zh-CN': '等级序号', en: 'Tier rank' },
+  pAlive: { 'zh-CN': '存活概率', en: 'P(alive)' },
+  expectedPurchases90d: { 'zh-CN': '预计 90 天购买次数', en: 'Expected purchases, 90 days' },
+  clv12m: { 'zh-CN': '预计 12 个月价值', en: 'Expected 12-month value' },
 };
 
 export function metricLabel(locale: Locale, metric: string): string {
@@ -473,7 +476,7 @@ export function metricLabel(locale: Locale, metric: string): string {
 }
 
 /** Metrics whose values are money (yuan). */
-export const MONEY_METRICS = new Set(['monetary', 'margin', 'lifetimeValue', 'avgOrderValue', 'spend', 'amount']);
+export const MONEY_METRICS = new Set(['monetary', 'margin', 'lifetimeValue', 'avgOrderValue', 'clv12m', 'spend', 'amount']);
 
 const RISK: Labels = {
   none: { 'zh-CN': '无', en: 'none' },
@@ -501,6 +504,7 @@ export function lifecycleLabel(locale: Locale, stage: string | null | undefined)
 const REASONS: Labels = {
   overdue: { 'zh-CN': '超期未下单', en: 'Overdue' },
   spendDrop: { 'zh-CN': '消费连续下滑', en: 'Spend dropping' },
+  pAlive: { 'zh-CN': '可能已流失', en: 'Likely gone' },
   quietVip: { 'zh-CN': '重要客户沉默', en: 'Quiet VIP' },
 };
 export function reasonLabel(locale: Locale, rule: string): string {

@@ -385,7 +385,8 @@ function sampled(keys: Float64Array): number[] {
   return all.filter((i) => hashes[i] <= limit);
 }
 
-const finite = (...v: number[]) => v.every((x) => Number.isFinite(x) && x > 0);
+// parameters run off towards 0 or ∞ when the population has no heterogeneity to fit (e.g. everyone buys like a clock)
+const finite = (...v: number[]) => v.every((x) => Number.isFinite(x) && x > 1e-6 && x < 1e6);
 
 /**
  * Collects each customer's summary in pass 1 and fits both models at the end. x: repeat purchase days,

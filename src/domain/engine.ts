@@ -64,8 +64,7 @@ function modelMetrics(models: PopulationModels | null | undefined, s: Scan, asOf
   summary.tx = repeat.tx;
   summary.T = repeat.T;
   out.pAlive = finiteOrNull(pAlive(bg, summary), 1000);
-  // the conditional expectation needs a > 1 (its factor 1 / (a − 1))
-  if (!(bg.a > 1)) return out;
+  // a = 1 exactly (a 0/0 in the conditional expectation) gives NaN, hence null
   out.expectedPurchases90d = finiteOrNull(expectedPurchases(bg, summary, 90), 100);
   const gg = models?.gammaGamma ?? null;
   if (gg === null) return out;
