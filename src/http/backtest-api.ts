@@ -11,6 +11,9 @@ import { AdminRouter, viewer } from './auth.ts';
 import { readDocument, validate } from './body.ts';
 import { HttpError } from './errors.ts';
 import type { Services } from './services.ts';
+import { doc } from '../inbound/route-doc.ts';
+// answers not yet described field by field: any JSON object
+const undescribed = z.looseObject({}).describe('an object; its fields are not described here yet');
 
 export const backtestBody = z.strictObject({
   /** a draft policy (object, or YAML text); absent: the policy in force */
@@ -27,7 +30,7 @@ const feedbackQuery = z.object({ from: isoInstant, to: isoInstant, bucket: z.enu
 export function backtestRouter(s: Services): AdminRouter {
   const r = new AdminRouter(s.gate);
 
-  r.post('/tiering/backtest', async (ctx) => {
+  r.post('/tiering/backtest', doc({ summary: 'Evaluate a policy at a past date on the orders known then; revenue, lapse and alert precision/recall over the horizon (nothing written)', body: backtestBody, bodyTypes: ['application/json', 'application/yaml'], responses: { 200: undescribed } }), async (ctx) => {
     const b = validate(backtestBody, await readDocument(ctx), 'body');
     const asOf = Date.parse(b.asOf);
     const now = s.clock.now();
@@ -48,7 +51,7 @@ export function backtestRouter(s: Services): AdminRouter {
   });
 
   // the alert feedback per detector: managers for their teams' customers, admins for all; reps are refused
-  r.forUsers.get('/reports/detector-feedback', async (ctx) => {
+  r.forUsers.get('/reports/detector-feedback', doc({ summary: 'How the risk detectors fared: feedback per bucket', query: feedbackQuery, responses: { 200: undescribed } }), async (ctx) => {
     const v = viewer(ctx);
     if (v.kind === 'user' && v.user.role === 'rep') throw new HttpError(403, 'forbidden', 'the detector feedback is for managers (their teams) and admins');
     const q = validate(feedbackQuery, ctx.query, 'query');
