@@ -114,6 +114,36 @@ function localToInstant(wall: number, tz: string): number {
   return wall - z.offsetAt(wall - z.offsetAt(wall));
 }
 
+/** attribute key → its source headers: the built-in ones, replaced by the import map's for the same key */
+const attributeHeaders = (map: ImportMap): Record<string, string[]> => ({
+  ...Object.fromEntries(Object.entries(BUILT_IN.attributes).map(([k, v]) => [k, [...v]])),
+  ...Object.fromEntries(Object.entries(map.customers.attributes ?? {}).map(([k, v]) => [k, list(v)])),
+});
+
+/** A tierbot field and the source headers tried for it, in the order mapCustomer/mapOrder try them. */
+export interface FieldHeaders {
+  field: string;
+  headers: string[];
+}
+
+/**
+ * The effective mapping of an import map, as mapCustomer and mapOrder apply it: per field, the import map's
+ * headers, then the built-in ones. A header matches exactly first, else case-insensitively after trimming;
+ * a field is taken from the first of its headers whose cell is not empty.
+ */
+export function effectiveMapping(map: ImportMap): { customers: FieldHeaders[]; orders: FieldHeaders[]; statuses: ImportMap['statuses'] } {
+  const c = map.customers;
+  const o = map.orders;
+  return {
+    customers: [
+      ...(['id', 'name', 'ownerId', 'teamId', 'tags'] as const).map((f) => ({ field: f, headers: [...list(c[f]), ...BUILT_IN.customers[f]] })),
+      ...Object.entries(attributeHeaders(map)).map(([k, headers]) => ({ field: `attributes.${k}`, headers })),
+    ],
+    orders: (['orderId', 'customerId', 'amount', 'margin', 'occurredAt', 'status'] as const).map((f) => ({ field: f, headers: [...list(o[f]), ...BUILT_IN.orders[f]] })),
+    statuses: map.statuses,
+  };
+}
+
 /** One source row as a customer row of the API (unknown values passed on for the schema to judge). */
 export function mapCustomer(row: Record<string, unknown>, map: ImportMap): Record<string, unknown> {
   const c = map.customers;
@@ -125,8 +155,7 @@ export function mapCustomer(row: Record<string, unknown>, map: ImportMap): Recor
   const tags = pick(row, [...list(c.tags), ...BUILT_IN.customers.tags]);
   if (typeof tags === 'string' && tags.trim()) out.tags = tags.split(/[,，;；|]/).map((t) => t.trim()).filter(Boolean);
   const attributes: Record<string, unknown> = {};
-  const keys = { ...Object.fromEntries(Object.entries(BUILT_IN.attributes).map(([k, v]) => [k, [...v]])), ...Object.fromEntries(Object.entries(c.attributes ?? {}).map(([k, v]) => [k, list(v)])) };
-  for (const [key, names] of Object.entries(keys)) {
+  for (const [key, names] of Object.entries(attributeHeaders(map))) {
     const v = trimmed(pick(row, names));
     if (v !== undefined) attributes[key] = v;
   }

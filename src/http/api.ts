@@ -11,7 +11,7 @@ import { parsePolicy } from '../domain/policy.ts';
 import type { Services } from './services.ts';
 import { canSee, scopeOf } from '../app/access.ts';
 import { whatIf } from '../app/what-if.ts';
-import { mapCustomer, mapOrder } from '../app/import-map.ts';
+import { effectiveMapping, mapCustomer, mapOrder } from '../app/import-map.ts';
 import type { Org } from '../ports/store.ts';
 import { AdminRouter, viewer } from './auth.ts';
 import { readBulk, readDocument, readPolicyDocument, validate } from './body.ts';
@@ -93,6 +93,12 @@ export function apiRouter(s: Services): AdminRouter {
     ctx.body = customerView(c, await s.store.getHistory(c.id), v.kind === 'user' ? (v.user.locale ?? 'zh-CN') : 'zh-CN');
   });
 
+  // the import map as the bulk endpoints apply it to CSV and workbook headers (the console's import page shows it)
+  const fieldHeaders = z.array(z.object({ field: z.string(), headers: z.array(z.string()) }));
+  const ImportMapping = z.object({ customers: fieldHeaders, orders: fieldHeaders, statuses: z.object({ cancelled: z.array(z.string()), refund: z.array(z.string()) }) }).meta({ id: 'ImportMapping' });
+  r.get('/import/mapping', doc({ summary: 'The effective import mapping', description: 'Per tierbot field, the source headers tried for it in order (config/import.yaml, then the built-in ones): an exact header first, else case-insensitively.', responses: { 200: ImportMapping } }), (ctx) => {
+    ctx.body = effectiveMapping(s.files.importMap);
+  });
   r.post('/orders', doc({ summary: 'Ingest orders', description: 'Each row is validated on its own; an order seen again is updated or counted as a duplicate. CSV columns are mapped by the import map.', body: bulkRows(orderSchema), bodyTypes: BULK, responses: { 200: S.OrdersIngested } }), async (ctx) => {
     const { rows, unparseable, csv } = await readBulk(ctx);
     const tz = csv ? (await s.policies.active()).policy.timezone : '';

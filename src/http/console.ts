@@ -18,6 +18,7 @@ const dashboardPage = new URL('./console/dashboard.html', import.meta.url);
 const policyPage = new URL('./console/policy.html', import.meta.url);
 const opsPage = new URL('./console/ops.html', import.meta.url);
 const backtestPage = new URL('./console/backtest.html', import.meta.url);
+const importPage = new URL('./console/import.html', import.meta.url);
 const commonScript = new URL('./console/common.js', import.meta.url);
 const commonStyles = new URL('./console/common.css', import.meta.url);
 // the dashboard's charts: ECharts as installed by npm, served by us (no CDN, no build step)
@@ -81,6 +82,7 @@ export function consoleRouter(s: Services): Router {
   r.get('/console/policy', doc({ summary: 'The policy page', tag: 'console', responses: { 200: { description: 'HTML', contentType: 'text/html' } } }), serve(policyPage));
   r.get('/console/ops', doc({ summary: 'The operations page', tag: 'console', responses: { 200: { description: 'HTML', contentType: 'text/html' } } }), serve(opsPage));
   r.get('/console/backtest', serve(backtestPage));
+  r.get('/console/import', doc({ summary: 'The import page (admins: CSV and workbook uploads)', tag: 'console', responses: { 200: { description: 'HTML', contentType: 'text/html' } } }), serve(importPage));
   // the pages' shared script (sign-in, requests, DOM helpers) and styles; they change with the release, so revalidated
   for (const [route, file, type] of [['/console/assets/common.js', commonScript, 'application/javascript; charset=utf-8'], ['/console/assets/common.css', commonStyles, 'text/css; charset=utf-8']] as const) {
     let text: string | null = null;

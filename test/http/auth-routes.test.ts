@@ -40,6 +40,8 @@ const OPEN = new Set([
   'GET /console/dashboard',
   'GET /console/policy',
   'GET /console/ops',
+  'GET /console/backtest',
+  'GET /console/import',
   'GET /console/assets/echarts.min.js',
   'GET /console/assets/common.js',
   'GET /console/assets/common.css',
