@@ -29,7 +29,7 @@ const TITLES: Record<string, string> = {
   outbox: '6. Outbox delivery, 200 recipients, Feishu messenger against its fake',
   server: '7. The running server at 1,000,000 customers vs DuckDB',
   import: '8. CSV import: npm run import against the app, 1,000,000 orders',
-  bgnbd: '9. BG/NBD and Gamma-Gamma fit of a run's population (1,000,000 customers)',
+  bgnbd: '9. BG/NBD and Gamma-Gamma fit of a run population (1,000,000 customers)',
   backtest: '10. Backtest at 100,000 customers (one policy; two side by side)',
 };
 
