@@ -1,6 +1,6 @@
 // churn_alert (README "Chat"): to the owner rep. Shows customer, tier, risk level, each reason with its
 // numbers, last order and the 12-month spend trend. Actions: claim follow-up · log contact outcome
-// (reached / no answer / won back / lost) · snooze 7 days · request re-score.
+// (reached / no answer / won back / lost) · snooze 7 days · not at risk (a false alarm, snoozes too) · request re-score.
 import type { Risk } from '../src/domain/types.ts';
 import {
   callback,
@@ -94,6 +94,9 @@ export function churnAlert(data: ChurnAlertData, locale: Locale = DEFAULT_LOCALE
       }),
       callback('alert.snooze', t(locale, 'btn.snooze'), data.ref, {
         confirm: { title: t(locale, 'confirm.snooze.title'), text: t(locale, 'confirm.snooze.text', { days }) },
+      }),
+      callback('alert.notAtRisk', t(locale, 'btn.notAtRisk'), data.ref, {
+        confirm: { title: t(locale, 'confirm.notAtRisk.title'), text: t(locale, 'confirm.notAtRisk.text', { days }) },
       }),
       callback('score.open', t(locale, 'btn.rescore'), data.ref),
     ],

@@ -1,5 +1,5 @@
 // customer_profile (README "Chat"): to whoever asked. Tier, metrics, value score, risk, explanation.
-// Actions: score · claim; for a customer at risk also log contact · snooze its alerts (as on the churn alert).
+// Actions: score · claim; for a customer at risk also log contact · snooze its alerts · not at risk (as on the churn alert).
 import type { Explanation, Lifecycle, Metrics, Risk } from '../src/domain/types.ts';
 import {
   callback,
@@ -126,6 +126,9 @@ export function customerProfile(data: CustomerProfileData, locale: Locale = DEFA
             }),
             callback('alert.snooze', t(locale, 'btn.snooze'), data.ref, {
               confirm: { title: t(locale, 'confirm.snooze.title'), text: t(locale, 'confirm.snooze.text', { days: data.snoozeDays ?? 7 }) },
+            }),
+            callback('alert.notAtRisk', t(locale, 'btn.notAtRisk'), data.ref, {
+              confirm: { title: t(locale, 'confirm.notAtRisk.title'), text: t(locale, 'confirm.notAtRisk.text', { days: data.snoozeDays ?? 7 }) },
             }),
           ]
         : []),

@@ -46,6 +46,7 @@ export const ACTION_KEYS = [
   'followup.claim', // churn_alert "claim follow-up", customer_profile "claim"
   'contact.log', // churn_alert "log contact outcome"; the chosen outcome travels as `v`
   'alert.snooze', // churn_alert "snooze 7 days"
+  'alert.notAtRisk', // churn_alert, customer_profile at risk: "not at risk" (a false alarm; also snoozes its alerts)
   'score.open', // churn_alert "request re-score", tier_change "score this customer", customer_profile "score"
   'tier.ack', // tier_change "acknowledge"
   'score.submit', // score_form "submit"; the form values travel with it

@@ -6,7 +6,7 @@ import { canSee, type Viewer } from './access.ts';
 import { AUDIT, type AuditEntry } from './audit.ts';
 import { OUTBOX, type OutboxItem } from './outbox.ts';
 
-/** the audit action a "not at risk" answer on an alert would record (no card offers it yet: counted when present) */
+/** the audit action a "not at risk" answer on an alert records (the churn alert's and customer card's action) */
 export const NOT_AT_RISK_ACTION = 'alert.notAtRisk';
 
 export interface DetectorBucket {

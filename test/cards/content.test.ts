@@ -96,9 +96,9 @@ describe.each(LOCALES)('churn_alert (%s)', (locale) => {
     expect(t.dingtalk).toContain('2026-04-28');
   });
 
-  it('has the four actions, with the four contact outcomes', () => {
+  it('has the five actions, with the four contact outcomes', () => {
     const keys = card.actions.map((a) => a.key);
-    expect(keys).toEqual(['followup.claim', 'contact.log', 'alert.snooze', 'score.open']);
+    expect(keys).toEqual(['followup.claim', 'contact.log', 'alert.snooze', 'alert.notAtRisk', 'score.open']);
     const buttons = feishuButtons(renderFeishu(card));
     const values = buttons.map((b) => (b.behaviors as { value: { k: string; v?: string } }[])[0].value);
     expect(values.filter((v) => v.k === 'contact.log').map((v) => v.v)).toEqual(['reached', 'no_answer', 'won_back', 'lost']);
@@ -115,7 +115,7 @@ describe.each(LOCALES)('churn_alert (%s)', (locale) => {
     const dt = renderDingtalk(card);
     expect(dt.type === 'robot' && dt.msgKey).toBe('sampleMarkdown');
     const cmds = dtmdCommands(texts(card).dingtalk).map((c) => parseCommand(c));
-    expect(cmds.map((c) => c?.k)).toEqual(['followup.claim', 'alert.snooze', 'score.open', 'contact.log', 'contact.log', 'contact.log', 'contact.log']);
+    expect(cmds.map((c) => c?.k)).toEqual(['followup.claim', 'alert.snooze', 'alert.notAtRisk', 'score.open', 'contact.log', 'contact.log', 'contact.log', 'contact.log']);
     expect(cmds.every((c) => c?.r === 'ca_7Hx2kQ9pLm')).toBe(true);
   });
 
@@ -399,7 +399,7 @@ describe.each(LOCALES)('tier_change and customer_profile (%s)', (locale) => {
     expect(t).toContain('3.5%');
     expect(t).toContain('R5 F5 M4');
     expect(profileData().risk?.level).not.toBe('none');
-    expect(c.actions.map((a) => a.key)).toEqual(['score.open', 'followup.claim', 'contact.log', 'alert.snooze']);
+    expect(c.actions.map((a) => a.key)).toEqual(['score.open', 'followup.claim', 'contact.log', 'alert.snooze', 'alert.notAtRisk']);
     const calm = customerProfile(profileData({ risk: { level: 'none', reasons: [] } }), locale);
     expect(calm.actions.map((a) => a.key)).toEqual(['score.open', 'followup.claim']);
   });

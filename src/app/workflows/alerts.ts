@@ -1,5 +1,5 @@
 // During each recompute: which risks deserve an alert (once per customer and risk state, snooze honoured),
-// and at its end the cards within each person's daily budget plus one summary per person and team. Plus the alert card's actions: claim, log contact, snooze, re-score.
+// and at its end the cards within each person's daily budget plus one summary per person and team. Plus the alert card's actions: claim, log contact, snooze, not at risk, re-score.
 import { alertSummary, ALERT_SUMMARY_TOP } from '../../../cards/alert-summary.ts';
 import { churnAlert } from '../../../cards/churn-alert.ts';
 import type { Locale } from '../../../cards/model.ts';
@@ -11,6 +11,8 @@ import type { AlertedRisk, RiskReason, TierState } from '../../domain/types.ts';
 import type { Doc } from '../../ports/doc-store.ts';
 import type { CustomerRecord, Org, OrgUser, RunRecord } from '../../ports/store.ts';
 import { localeOf } from '../bot.ts';
+import { AppError } from '../errors.ts';
+import { NOT_AT_RISK_ACTION } from '../feedback.ts';
 import { shownState, type Evaluated } from '../recompute.ts';
 import { valueAtStake } from '../reports.ts';
 import { canActOn, consoleLink, loadOrg, NotAuthorized, summary, teamById, tierRef, userById, type WorkflowDeps } from './context.ts';
@@ -20,6 +22,17 @@ import type { Scoring } from './scoring.ts';
 export const SNOOZES = 'snoozes';
 export const FOLLOWUPS = 'followups';
 export const SNOOZE_DAYS = 7;
+/** "not at risk" answers, one per customer and alert run: `customerId:runId` */
+export const NOT_AT_RISK = 'notAtRisk';
+
+interface NotAtRisk extends Doc {
+  customerId: string;
+  runId: string;
+  rules: string[];
+  by: string;
+  at: string;
+  until: string;
+}
 
 interface Snooze extends Doc {
   until: string;
@@ -255,6 +268,35 @@ export class Alerts {
   async logContact(user: OrgUser, customerId: string, outcome: string, platform: string, note?: string): Promise<void> {
     await this.authorised(user, customerId, 'contact.log', platform);
     await this.deps.audit.record({ actor: user.id, action: 'contact.log', customerId, requestId: null, outcome: 'ok', platform, detail: { outcome, note: note ?? null } });
+  }
+
+  /**
+   * "Not at risk": the alert the customer last got was a false alarm. Recorded once per alert (a second
+   * click changes nothing), audited with its run and detector rules (the detector feedback report counts
+   * it as rejected), and the customer's alerts are snoozed for SNOOZE_DAYS like the snooze action.
+   */
+  async notAtRisk(user: OrgUser, customerId: string, platform: string): Promise<{ by: string; at: string; until: string; already: boolean }> {
+    const { customer } = await this.authorised(user, customerId, NOT_AT_RISK_ACTION, platform);
+    const alerted = customer.state?.alerted ?? customer.stateBeforeRun?.alerted ?? null;
+    if (!alerted) {
+      throw new AppError('validation_failed', localeOf(user) === 'en' ? 'This customer has no churn alert to mark' : '该客户当前没有流失提醒');
+    }
+    const now = this.deps.clock.now();
+    const at = new Date(now).toISOString();
+    const until = new Date(now + SNOOZE_DAYS * 86_400_000).toISOString();
+    const id = `${customerId}:${alerted.runId}`;
+    const mark: NotAtRisk = { _id: id, customerId, runId: alerted.runId, rules: alerted.rules, by: user.id, at, until };
+    if (!(await this.deps.docs.insert(NOT_AT_RISK, mark))) {
+      const prior = (await this.deps.docs.get<NotAtRisk>(NOT_AT_RISK, id)) ?? mark;
+      return { by: prior.by, at: prior.at, until: prior.until, already: true };
+    }
+    const current = await this.deps.docs.get<Snooze>(SNOOZES, customerId);
+    if (!current || Date.parse(current.until) < Date.parse(until)) await this.deps.docs.put(SNOOZES, { _id: customerId, until, by: user.id });
+    await this.deps.audit.record({
+      actor: user.id, action: NOT_AT_RISK_ACTION, customerId, requestId: null, outcome: 'ok', platform,
+      detail: { runId: alerted.runId, rules: alerted.rules, level: alerted.level, until },
+    });
+    return { by: user.id, at, until, already: false };
   }
 
   async snooze(user: OrgUser, customerId: string, platform: string): Promise<string> {

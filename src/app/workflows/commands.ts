@@ -11,6 +11,7 @@ import type { CustomerRecord, Org, OrgUser } from '../../ports/store.ts';
 import type { Bot, CommandContext } from '../bot.ts';
 import { AppError } from '../errors.ts';
 import { atRisk } from '../reports.ts';
+import { formatInstant } from '../../domain/time.ts';
 import type { Locale } from '../texts.ts';
 import { SNOOZE_DAYS, type Alerts } from './alerts.ts';
 import { canActOn, consoleLink, dimensions, summary, tierRef, userById, type WorkflowDeps } from './context.ts';
@@ -188,6 +189,15 @@ export class Commands {
     bot.action('alert.snooze', async ({ user, ref, event }) => {
       await this.alerts.snooze(user, ref.customerId!, event.platform);
       return { toast: { kind: 'success', text: user.locale === 'en' ? 'Snoozed for 7 days' : '已暂停提醒 7 天' } };
+    });
+    bot.action('alert.notAtRisk', async ({ user, ref, event, org }) => {
+      const r = await this.alerts.notAtRisk(user, ref.customerId!, event.platform);
+      const en = user.locale === 'en';
+      const who = userById(org, r.by)?.name ?? r.by;
+      const { policy } = await this.deps.policies.active();
+      const when = formatInstant(Date.parse(r.at), policy.timezone).slice(0, 16).replace('T', ' ');
+      if (r.already) return { toast: { kind: 'info', text: en ? `Already marked not at risk by ${who} at ${when}` : `已由 ${who} 于 ${when} 标记为无流失风险，无需重复操作` } };
+      return { toast: { kind: 'success', text: en ? `Marked not at risk by ${who} at ${when}; alerts snoozed ${SNOOZE_DAYS} days` : `已由 ${who} 于 ${when} 标记为无流失风险，${SNOOZE_DAYS} 天内不再提醒` } };
     });
     bot.action('tier.ack', async ({ user, ref, event }) => {
       await this.deps.audit.record({ actor: user.id, action: 'tier.ack', customerId: ref.customerId ?? null, requestId: null, outcome: 'ok', platform: event.platform, detail: {} });
