@@ -30,6 +30,11 @@ export function cellText(v: ExcelJS.CellValue): string {
  */
 export async function* xlsxRows(input: Readable | NodeJS.ReadableStream): AsyncGenerator<SheetRow> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(input as never, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
+  // exceljs parses a sheet as soon as it has the shared strings and the workbook's relations, and then reads
+  // `model.sheets`, which exists only once xl/workbook.xml has been read: a zip that stores the sheet before
+  // xl/workbook.xml (the zip's order is the writer's) made it throw. An empty model until then only leaves the
+  // sheet's name unknown (seen in exceljs 4.4, lib/stream/xlsx/workbook-reader.js, _parseWorksheet).
+  (reader as unknown as { model?: { sheets: unknown[] } }).model ??= { sheets: [] };
   for await (const sheet of reader) {
     for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
       const cells = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
