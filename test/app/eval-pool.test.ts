@@ -118,7 +118,10 @@ async function reference(store: Store, policy: Policy, asOf: number, now: number
       matrix[from] ??= {};
       matrix[from][state.tier] = (matrix[from][state.tier] ?? 0) + 1;
       if (c.state && c.state.tier !== state.tier) changed++;
-      if (!snoozed.has(c.id) && alertWorthy(c.state?.alerted ?? null, state.risk) && c.ownerId !== 'u-gone') alerts++;
+      // someone hears of it: the owner is in the org, or the customer's team (its own, else its owner's) has a manager
+      const team = c.teamId ?? ORG.users.find((u) => u.id === c.ownerId)?.teamId ?? null;
+      const heard = ORG.users.some((u) => u.id === c.ownerId) || ORG.teams.some((t) => t.id === team && t.managerIds.length > 0);
+      if (!snoozed.has(c.id) && alertWorthy(c.state?.alerted ?? null, state.risk) && heard) alerts++;
     }
   }
   return { distribution, matrix, atRisk, changed, alerts };
