@@ -76,7 +76,10 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
   };
   const chat = new Chat({ env, schedule: files.schedule, store, clock, log, policies, links, ...opts.chat });
   await chat.init();
+  const workers = env.EVAL_WORKERS ?? defaultPoolSize();
+  const pool = workers > 0 ? new EvalPool(workers) : null;
   const recomputer = new Recomputer({
+    pool,
     store,
     policies,
     clock,
@@ -96,8 +99,6 @@ export async function createTierbot(opts: TierbotOptions): Promise<Tierbot> {
     },
   });
 
-  const workers = env.EVAL_WORKERS ?? defaultPoolSize();
-  const pool = workers > 0 ? new EvalPool(workers) : null;
   const services: Services = { env, files, store, clock, log, metrics, policies, recomputer, links, gate, version: VERSION, pool };
   const app = buildApp(services, chat, signInProviders(chat, opts.chat?.platforms ?? registered));
   let server: Server | null = null;

@@ -4,9 +4,11 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ModelSampleData } from '../domain/bgnbd.ts';
+import type { PopulationModels } from '../domain/types.ts';
 import type { EvalRow } from '../ports/store.ts';
 import { packRows, type Outcomes, type TallyJob } from './eval-kernel.ts';
-import type { BatchMessage } from './eval-worker.ts';
+import type { BatchMessage, FitMessage } from './eval-worker.ts';
 
 /** Below this many customers a pass stays in the thread: starting a worker (~150 ms) would cost more than it saves. */
 export const POOL_MIN_CUSTOMERS = 20_000;
@@ -31,7 +33,7 @@ interface Slot {
 
 export class EvalPool {
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, { resolve: (o: Outcomes) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly pending = new Map<number, { resolve: (o: never) => void; reject: (e: Error) => void; slot: Slot }>();
   private readonly jobIds = new WeakMap<TallyJob, number>();
   private nextId = 1;
   private closed = false;
@@ -57,6 +59,19 @@ export class EvalPool {
     return new Promise<Outcomes>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
       slot.worker.postMessage(message, [packed.t.buffer, packed.a.buffer, packed.g.buffer, packed.ends.buffer]);
+    });
+  }
+
+  /** Fits the customer-base models on a worker (ModelSample.fit there; the same result as in this thread). */
+  fitModels(sample: ModelSampleData): Promise<PopulationModels> {
+    if (this.closed) return Promise.reject(new Error('the evaluation pool is closed'));
+    const slot = this.leastBusy();
+    const id = this.nextId++;
+    slot.busy++;
+    const message: FitMessage = { id, fit: sample };
+    return new Promise<PopulationModels>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      slot.worker.postMessage(message, [sample.repeat.buffer, sample.spend.buffer]);
     });
   }
 
@@ -88,13 +103,13 @@ export class EvalPool {
     const worker = new Worker(BOOT, { eval: true });
     const slot: Slot = { worker, busy: 0, jobs: new Set() };
     worker.unref();
-    worker.on('message', (m: { id: number; out?: Outcomes; error?: string }) => {
+    worker.on('message', (m: { id: number; out?: Outcomes; models?: PopulationModels; error?: string }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
       p.slot.busy--;
       if (m.error !== undefined) p.reject(new Error(`evaluation worker: ${m.error}`));
-      else p.resolve(m.out!);
+      else p.resolve((m.out ?? m.models) as never);
     });
     const fail = (err: Error) => {
       const i = this.slots.indexOf(slot);

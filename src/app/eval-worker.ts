@@ -1,5 +1,6 @@
 // A worker thread of the evaluation pool: evaluates packed batches of rows (eval-kernel.ts) for the jobs it is sent.
 import { parentPort } from 'node:worker_threads';
+import { ModelSample, type ModelSampleData } from '../domain/bgnbd.ts';
 import { compileJob, evaluateRows, unpackRows, type CompiledJob, type PackedRows, type TallyJob } from './eval-kernel.ts';
 
 export interface BatchMessage {
@@ -12,9 +13,23 @@ export interface BatchMessage {
 
 const jobs = new Map<number, CompiledJob>();
 
-parentPort!.on('message', (m: BatchMessage | { forget: number }) => {
+/** The customer-base models fitted from a run's repeat summaries (the fit would otherwise hold the event loop). */
+export interface FitMessage {
+  id: number;
+  fit: ModelSampleData;
+}
+
+parentPort!.on('message', (m: BatchMessage | FitMessage | { forget: number }) => {
   if ('forget' in m) {
     jobs.delete(m.forget);
+    return;
+  }
+  if ('fit' in m) {
+    try {
+      parentPort!.postMessage({ id: m.id, models: ModelSample.from(m.fit).fit() });
+    } catch (err) {
+      parentPort!.postMessage({ id: m.id, error: (err as Error).stack ?? String(err) });
+    }
     return;
   }
   try {

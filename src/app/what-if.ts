@@ -39,7 +39,7 @@ const IN_FLIGHT = 4;
 /** `now`: the instant snoozes are checked against. */
 export async function whatIf(store: Store, policy: Policy, asOf: number, org: Org, now: number, opts: WhatIfOptions = {}): Promise<WhatIf> {
   const compiled = compilePolicy(policy, 0);
-  const stats = await collectPopulation(store, compiled, asOf);
+  const stats = await collectPopulation(store, compiled, asOf, RECOMPUTE_BATCH, opts.pool ?? null);
   const job: TallyJob = { policy, asOf, stats };
   const pool = opts.pool && stats.n >= (opts.poolFrom ?? POOL_MIN_CUSTOMERS) ? opts.pool : null;
   const local = pool ? null : compileJob(job);

@@ -402,10 +402,31 @@ const finite = (...v: number[]) => v.every((x) => Number.isFinite(x) && x > 1e-5
  * Collects each customer's summary in pass 1 and fits both models at the end. x: repeat purchase days,
  * tx/T in days, repeatFen: the spend of the repeat days (the first day's excluded), integer fen.
  */
+/** A ModelSample's summaries as plain arrays, to fit somewhere else (a worker thread). */
+export interface ModelSampleData {
+  repeat: Float64Array<ArrayBuffer>;
+  spend: Float64Array<ArrayBuffer>;
+  repeaters: number;
+}
+
 export class ModelSample {
   private readonly repeat = new Keys();
   private readonly spend = new Keys();
   private repeaters = 0;
+
+  data(): ModelSampleData {
+    return { repeat: this.repeat.buf.slice(0, this.repeat.n), spend: this.spend.buf.slice(0, this.spend.n), repeaters: this.repeaters };
+  }
+
+  static from(d: ModelSampleData): ModelSample {
+    const s = new ModelSample();
+    s.repeat.buf = d.repeat;
+    s.repeat.n = d.repeat.length;
+    s.spend.buf = d.spend;
+    s.spend.n = d.spend.length;
+    s.repeaters = d.repeaters;
+    return s;
+  }
 
   add(x: number, tx: number, T: number, repeatFen: number): void {
     if (!(x >= 0 && x < MAX_X && tx >= 0 && tx <= T && T < MAX_DAYS)) return;

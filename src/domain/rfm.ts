@@ -1,7 +1,7 @@
 // RFM scoring (thresholds and quintiles) and the population statistics of a run.
 import type { CompiledPolicy } from './compile.ts';
 import { ModelSample } from './bgnbd.ts';
-import type { PopulationStats } from './types.ts';
+import type { PopulationModels, PopulationStats } from './types.ts';
 import { round2 } from './value-score.ts';
 
 /** Frequency/monetary: x ≥ b4 → 5, ≥ b3 → 4, ≥ b2 → 3, ≥ b1 → 2, else 1. */
@@ -181,9 +181,15 @@ export class PopulationBuilder {
     return this.monetary.n;
   }
 
-  finish(): PopulationStats {
+  /** the repeat summaries collected so far (to fit the models elsewhere and hand them to finish) */
+  get modelSample(): ModelSample {
+    return this.models;
+  }
+
+  /** `models`: fitted elsewhere from modelSample; fitted here when absent */
+  finish(fitted?: PopulationModels): PopulationStats {
     const monetaryDesc = this.monetary.sortedAsc().reverse();
-    const models = this.models.fit();
+    const models = fitted ?? this.models.fit();
     if (!this.quintiles) return { n: monetaryDesc.length, monetaryDesc, quintiles: null, models };
     const n = this.qr.n;
     const r = this.qr.sortedAsc();
