@@ -1,25 +1,15 @@
 // The backtest page in a real browser: an admin runs the policy in force and a stricter draft side by side as of a
 // past day; each column shows its own numbers, the same as the API's; a bad horizon is named by its field.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, openPage } from './chromium.ts';
-import { fixedClock, startDemoApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM } from './chromium.ts';
+import { useDemoPage } from './demo-page.ts';
+import { TEST_TOKEN } from '../helpers/app.ts';
 
 describe.skipIf(!CHROMIUM)('the backtest page in chromium', () => {
-  let app: TestApp;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    app = await startDemoApp({ clock: fixedClock('2026-06-30T10:00:00+08:00') });
-    ({ browser, page } = await openPage({ width: 1280, height: 1000 }));
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const demo = useDemoPage({ width: 1280, height: 1000 });
 
   it('runs two policies side by side and refuses a bad horizon by its field', async () => {
+    const { app, page } = demo;
     await page.goto(`${app.url}/console/backtest#token=${TEST_TOKEN}`);
     const { body: y } = await app.api('/api/v1/policy/yaml');
     const strict = y.yaml.replace(/(metric: monetary\n\s+op: \w+\n\s+value: )(\d+)/, (_m: string, head: string, v: string) => head + String(Number(v) * 3));

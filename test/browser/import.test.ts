@@ -2,10 +2,10 @@
 // Chinese headers and an orders CSV, sees the header mapped to tierbot's fields, uploads, sees the counts, and
 // downloads the rejects (file line, field, reason, the original row); a big CSV goes in chunks with file lines.
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, openPage, screenshot } from './chromium.ts';
-import { fixedClock, startDemoApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, screenshot } from './chromium.ts';
+import { useDemoPage } from './demo-page.ts';
+import { TEST_TOKEN } from '../helpers/app.ts';
 
 const CUSTOMERS = [
   '客户编号,客户名称,负责人,行业,地区,备注',
@@ -16,20 +16,10 @@ const CUSTOMERS = [
 const ORDERS = ['订单号,客户编号,金额,下单时间,状态', 'O-IMP-1,IMP-1,"¥1,234.50",2026-06-01 10:00,已完成', 'O-IMP-2,IMP-3,880,2026/6/2,已完成'].join('\n') + '\n';
 
 describe.skipIf(!CHROMIUM)('the import page in chromium', () => {
-  let app: TestApp;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    app = await startDemoApp({ clock: fixedClock('2026-06-30T10:00:00+08:00') });
-    ({ browser, page } = await openPage({ width: 390, height: 844 }));
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const demo = useDemoPage({ width: 390, height: 844 });
 
   it('maps the headers, uploads customers then orders, counts, and downloads the rejects with their lines', async () => {
+    const { app, page } = demo;
     await page.goto(`${app.url}/console/import#token=${TEST_TOKEN}`);
     await page.setInputFiles('#customers-file', { name: '客户.csv', mimeType: 'text/csv', buffer: Buffer.from('\uFEFF' + CUSTOMERS) });
     await page.setInputFiles('#orders-file', { name: '订单.csv', mimeType: 'text/csv', buffer: Buffer.from(ORDERS) });
@@ -66,6 +56,7 @@ describe.skipIf(!CHROMIUM)('the import page in chromium', () => {
   });
 
   it('sends a big CSV in chunks, each with the header, and reports rejects by their line in the file', async () => {
+    const { app, page } = demo;
     await page.addInitScript(() => Object.assign(window, { TIERBOT_IMPORT_CHUNK_BYTES: 200 }));
     await page.goto('about:blank'); // a new document (the same page with a #fragment would not reload)
     await page.goto(`${app.url}/console/import#token=${TEST_TOKEN}`);

@@ -1,26 +1,15 @@
 // The policy page in a real browser (Debian's chromium via playwright-core): an admin edits the policy, sees a
 // problem by its path, previews the what-if, applies it, and sees the new version and its diff.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, openPage, screenshot } from './chromium.ts';
-import { fixedClock, startDemoApp, TEST_TOKEN, type TestApp } from '../helpers/app.ts';
-
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, screenshot } from './chromium.ts';
+import { useDemoPage } from './demo-page.ts';
+import { TEST_TOKEN } from '../helpers/app.ts';
 
 describe.skipIf(!CHROMIUM)('the policy page in chromium', () => {
-  let app: TestApp;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    app = await startDemoApp({ clock: fixedClock('2026-06-30T10:00:00+08:00') });
-    ({ browser, page } = await openPage({ width: 1280, height: 1000 }));
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const demo = useDemoPage({ width: 1280, height: 1000 });
 
   it('edits, refuses a broken draft by its path, previews, applies a new version and diffs it', async () => {
+    const { app, page } = demo;
     await page.goto(`${app.url}/console/policy#token=${TEST_TOKEN}`);
     const editor = page.locator('#yaml');
     await expect.poll(() => editor.inputValue()).toContain('tiers:');
