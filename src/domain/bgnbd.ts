@@ -76,12 +76,34 @@ export function hyp2f1(a: number, b: number, c: number, z: number): number {
 
 /** E[purchases in the next t | x, t_x, T] (the paper's equation 10). */
 export function expectedPurchases(p: BgNbdParams, c: RepeatSummary, t: number): number {
+  return expectedPurchasesHead(p, c.x, c.T, t) / (1 + aliveOdds(p, c));
+}
+
+/** The numerator of equation 10: it depends on x and T alone (the series lives here). */
+function expectedPurchasesHead(p: BgNbdParams, x: number, T: number, t: number): number {
   const { r, alpha, a, b } = p;
-  const { x, tx, T } = c;
   const hyp = hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t));
-  const head = ((a + b + x - 1) / (a - 1)) * (1 - Math.pow((alpha + T) / (alpha + T + t), r + x) * hyp);
-  const tail = x > 0 ? (a / (b + x - 1)) * Math.pow((alpha + T) / (alpha + tx), r + x) : 0;
-  return head / (1 + tail);
+  return ((a + b + x - 1) / (a - 1)) * (1 - Math.pow((alpha + T) / (alpha + T + t), r + x) * hyp);
+}
+
+function aliveOdds(p: BgNbdParams, c: RepeatSummary): number {
+  return c.x > 0 ? (p.a / (p.b + c.x - 1)) * Math.pow((p.alpha + c.T) / (p.alpha + c.tx), p.r + c.x) : 0;
+}
+
+/**
+ * expectedPurchases for one set of parameters and horizon, over a whole population: in whole days, customers
+ * share (x, T) by the thousand, so the series of each distinct pair is summed once. Same values as expectedPurchases.
+ */
+export function expectedPurchasesOver(p: BgNbdParams, t: number): (c: RepeatSummary) => number {
+  const heads = new Map<number, number>();
+  return (c) => {
+    const { x, T } = c;
+    if (!(Number.isInteger(x) && Number.isInteger(T) && x >= 0 && T >= 0 && T < 2 ** 21)) return expectedPurchases(p, c, t);
+    const key = x * 2 ** 21 + T;
+    let head = heads.get(key);
+    if (head === undefined) heads.set(key, (head = expectedPurchasesHead(p, x, T, t)));
+    return head / (1 + aliveOdds(p, c));
+  };
 }
 
 /** Nelder–Mead minimisation of f over R^n from x0 (step: the initial simplex's size). */

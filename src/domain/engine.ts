@@ -3,7 +3,7 @@
 // A full run is two passes over the customers: pass 1 feeds baseMetrics() of each into a PopulationBuilder,
 // pass 2 calls evaluateCustomer() with the resulting PopulationStats. A single re-evaluation uses the stats of
 // the latest full run.
-import { expectedPurchases, expectedSpend, pAlive, type RepeatSummary } from './bgnbd.ts';
+import { expectedPurchasesOver, expectedSpend, pAlive, type BgNbdParams, type RepeatSummary } from './bgnbd.ts';
 import { evaluateChurn, riskRank } from './churn.ts';
 import type { CompiledPolicy, CompiledTier } from './compile.ts';
 import { loadValues, METRIC_INDEX, TIER_RANK_INDEX, traceCondition, type Attributes } from './conditions.ts';
@@ -55,23 +55,32 @@ const modelled = { pAlive: null as number | null, expectedPurchases90d: null as 
 
 const finiteOrNull = (x: number, digits: number): number | null => (Number.isFinite(x) ? Math.round(x * digits) / digits : null);
 
+/** the expectations of the models last seen (a run evaluates every customer with the same models) */
+let expectations: { bg: BgNbdParams; in90: (c: RepeatSummary) => number; in365: (c: RepeatSummary) => number } | null = null;
+
+function expectationsOf(bg: BgNbdParams): NonNullable<typeof expectations> {
+  if (expectations?.bg !== bg) expectations = { bg, in90: expectedPurchasesOver(bg, 90), in365: expectedPurchasesOver(bg, 365) };
+  return expectations;
+}
+
 function modelMetrics(models: PopulationModels | null | undefined, s: Scan, asOfDay: number): typeof modelled {
   const out = modelled;
   out.pAlive = out.expectedPurchases90d = out.clv12m = null;
   const bg = models?.bgnbd ?? null;
   if (bg === null || repeatOfScan(s, asOfDay, repeat) === null) return out;
+  const expected = expectationsOf(bg);
   summary.x = repeat.x;
   summary.tx = repeat.tx;
   summary.T = repeat.T;
   out.pAlive = finiteOrNull(pAlive(bg, summary), 1000);
   // a = 1 exactly (a 0/0 in the conditional expectation) gives NaN, hence null
-  out.expectedPurchases90d = finiteOrNull(expectedPurchases(bg, summary, 90), 100);
+  out.expectedPurchases90d = finiteOrNull(expected.in90(summary), 100);
   const gg = models?.gammaGamma ?? null;
   if (gg === null) return out;
   spendOf.x = repeat.x;
   // a repeat spend refunded to zero or below counts as 0
   spendOf.m = repeat.x > 0 ? Math.max(0, repeat.repeatFen) / 100 / repeat.x : 0;
-  out.clv12m = finiteOrNull(expectedPurchases(bg, summary, 365) * expectedSpend(gg, spendOf), 100);
+  out.clv12m = finiteOrNull(expected.in365(summary) * expectedSpend(gg, spendOf), 100);
   return out;
 }
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectedPurchases, expectedSpend, fitBgNbd, fitGammaGamma, hyp2f1, lnGamma, pAlive, type BgNbdParams } from '../../src/domain/bgnbd.ts';
+import { expectedPurchases, expectedPurchasesOver, expectedSpend, fitBgNbd, fitGammaGamma, hyp2f1, lnGamma, pAlive, type BgNbdParams } from '../../src/domain/bgnbd.ts';
 
 const csv = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
 const cdnow = csv('cdnow-customers-summary.csv').map(([id, x, tx, T]) => ({ id, x, tx, T }));
@@ -77,6 +77,23 @@ describe('BG/NBD properties', () => {
         expect(expectedPurchases(p, { ...c, x: c.x + 1 }, t)).toBeGreaterThanOrEqual(expectedPurchases(p, c, t) - 1e-9);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('over a population in whole days, the purchases to expect are exactly those of each customer alone', () => {
+    const day = fc.integer({ min: 0, max: 800 });
+    fc.assert(
+      fc.property(params.filter((p) => p.a > 1.05), fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), day, day), { minLength: 1, maxLength: 60 }), fc.constantFrom(90, 365), (p, rows, t) => {
+        const over = expectedPurchasesOver(p, t);
+        // pairs repeat (x, T) with other t_x, so the shared part is reused, and fractional days take the plain path
+        const customers = rows.flatMap(([x, a, b]) => {
+          const T = Math.max(a, b);
+          const tx = x === 0 ? 0 : Math.min(a, b);
+          return [{ x, tx, T }, { x, tx: Math.floor(tx / 2), T }, { x, tx: tx / 3, T: T + 0.5 }];
+        });
+        for (const c of customers) expect(over(c)).toBe(expectedPurchases(p, c, t));
+      }),
+      { numRuns: 200 },
     );
   });
 
