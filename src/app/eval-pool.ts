@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { ModelSampleData } from '../domain/bgnbd.ts';
 import type { PopulationModels } from '../domain/types.ts';
 import type { EvalRow } from '../ports/store.ts';
-import { packRows, type Outcomes, type TallyJob } from './eval-kernel.ts';
+import { packRows, type Attention, type Outcomes, type TallyJob } from './eval-kernel.ts';
 import type { BatchMessage, FitMessage } from './eval-worker.ts';
 
 /** Below this many customers a pass stays in the thread: starting a worker (~150 ms) would cost more than it saves. */
@@ -44,6 +44,15 @@ export class EvalPool {
 
   /** Evaluates the rows in a worker; results in row order. Batches of the same job may run on different workers. */
   evaluate(job: TallyJob, rows: readonly EvalRow[]): Promise<Outcomes> {
+    return this.send(job, rows, null);
+  }
+
+  /** A recompute's attention pass in a worker (attentionOf); `expected` is moved there, not copied. */
+  attention(job: TallyJob, rows: readonly EvalRow[], expected: Float64Array<ArrayBuffer>): Promise<Attention> {
+    return this.send(job, rows, expected);
+  }
+
+  private send<T>(job: TallyJob, rows: readonly EvalRow[], expected: Float64Array<ArrayBuffer> | null): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the evaluation pool is closed'));
     let jobId = this.jobIds.get(job);
     if (jobId === undefined) {
@@ -53,12 +62,13 @@ export class EvalPool {
     const slot = this.leastBusy();
     const id = this.nextId++;
     const packed = packRows(rows);
-    const message: BatchMessage = { id, jobId, rows: packed, ...(slot.jobs.has(jobId) ? {} : { job }) };
+    const message: BatchMessage = { id, jobId, rows: packed, ...(slot.jobs.has(jobId) ? {} : { job }), ...(expected ? { expected } : {}) };
     slot.jobs.add(jobId);
     slot.busy++;
-    return new Promise<Outcomes>((resolve, reject) => {
+    const moved = [packed.t.buffer, packed.a.buffer, packed.g.buffer, packed.ends.buffer, ...(expected ? [expected.buffer] : [])];
+    return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage(message, [packed.t.buffer, packed.a.buffer, packed.g.buffer, packed.ends.buffer]);
+      slot.worker.postMessage(message, moved);
     });
   }
 

@@ -1,7 +1,7 @@
 // A worker thread of the evaluation pool: evaluates packed batches of rows (eval-kernel.ts) for the jobs it is sent.
 import { parentPort } from 'node:worker_threads';
 import { ModelSample, type ModelSampleData } from '../domain/bgnbd.ts';
-import { compileJob, evaluateRows, unpackRows, type CompiledJob, type PackedRows, type TallyJob } from './eval-kernel.ts';
+import { attentionOf, compileJob, evaluateRows, unpackRows, type CompiledJob, type PackedRows, type TallyJob } from './eval-kernel.ts';
 
 export interface BatchMessage {
   id: number;
@@ -9,6 +9,8 @@ export interface BatchMessage {
   /** sent with the first batch of a job this worker sees */
   job?: TallyJob;
   rows: PackedRows;
+  /** present for a recompute's attention pass (attentionOf): the stored states' fingerprints */
+  expected?: Float64Array<ArrayBuffer>;
 }
 
 const jobs = new Map<number, CompiledJob>();
@@ -38,8 +40,13 @@ parentPort!.on('message', (m: BatchMessage | FitMessage | { forget: number }) =>
       cj = compileJob(m.job!);
       jobs.set(m.jobId, cj);
     }
-    const out = evaluateRows(unpackRows(m.rows), cj);
-    parentPort!.postMessage({ id: m.id, out }, [out.tiers.buffer, out.levels.buffer, out.worthy.buffer]);
+    if (m.expected) {
+      const out = attentionOf(unpackRows(m.rows), m.expected, cj);
+      parentPort!.postMessage({ id: m.id, out }, [out.needed.buffer, out.levels.buffer]);
+    } else {
+      const out = evaluateRows(unpackRows(m.rows), cj);
+      parentPort!.postMessage({ id: m.id, out }, [out.tiers.buffer, out.levels.buffer, out.worthy.buffer]);
+    }
   } catch (err) {
     parentPort!.postMessage({ id: m.id, error: (err as Error).stack ?? String(err) });
   }

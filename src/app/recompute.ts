@@ -2,9 +2,11 @@
 // only changed customers written, resumable from the run's checkpoint with the same result.
 import { randomUUID } from 'node:crypto';
 import { baseMetrics, compilePolicy, evaluateCustomer, PopulationBuilder, repeatCounts, type CompiledPolicy } from '../domain/engine.ts';
+import { VISIBLE_METRICS } from '../domain/fingerprint.ts';
 import type { PopulationStats, Rollup, TierState } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { CustomerRecord, HistoryEntry, RunRecord, StateWrite, Store } from '../ports/store.ts';
+import type { CustomerRecord, EvalRow, HistoryEntry, RunRecord, StateWrite, Store } from '../ports/store.ts';
+import { attentionOf, compileJob, type Attention, type TallyJob } from './eval-kernel.ts';
 import { soleOwner, type Liveness } from '../ports/liveness.ts';
 import { POOL_MIN_CUSTOMERS, type EvalPool } from './eval-pool.ts';
 import { claim } from './instances.ts';
@@ -55,6 +57,8 @@ export interface RecomputeDeps {
   onFinished?: (run: RunRecord) => void;
   /** worker threads for the population's model fit (large populations); without it the fit runs in this thread */
   pool?: EvalPool | null;
+  /** the population from which the pool evaluates; default POOL_MIN_CUSTOMERS */
+  poolFrom?: number;
   /** customers per batch; default RECOMPUTE_BATCH */
   batchSize?: number;
   /** how often the checkpoint is saved; default CHECKPOINT_EVERY_MS (0: after every batch) */
@@ -72,6 +76,9 @@ export class RecomputeStopped extends Error {
     super(`recompute ${runId} stopped at its checkpoint (shutting down); it resumes at the next start`);
   }
 }
+
+/** Batches looked at ahead of the one being written: keeps the pool busy while this thread reads and writes. */
+const IN_FLIGHT = 3;
 
 /** How many recent runs are looked at for orphans and unfinished runs. */
 const RECENT_RUNS = 50;
@@ -235,9 +242,22 @@ export class Recomputer {
         savedAt = performance.now();
         unsaved = false;
       };
-      for await (const batch of store.streamCustomers(batchSize, run.checkpoint)) {
-        const evaluated = evaluateBatch(batch, compiled, asOf, stats, runId, unfinished);
-        await this.deps.decide?.(evaluated, run);
+      // Each batch is looked at first (on the pool, or here for small populations): only the customers whose
+      // visible state would change or who would be alerted are then read whole and evaluated in this thread.
+      const job: TallyJob = { policy: active.policy, version: active.version, asOf, stats };
+      const pool = this.deps.pool && stats.n >= (this.deps.poolFrom ?? POOL_MIN_CUSTOMERS) ? this.deps.pool : null;
+      const local = pool ? null : compileJob(job);
+      const settle = async (rows: EvalRow[], attention: Attention) => {
+        const ids: string[] = [];
+        for (let i = 0; i < rows.length; i++) {
+          if (attention.needed[i] === 1) ids.push(rows[i].id);
+          else {
+            counts.evaluated++;
+            if (attention.levels[i] !== 0) counts.atRisk++;
+          }
+        }
+        const evaluated = ids.length > 0 ? evaluateBatch(await store.getCustomers(ids), compiled, asOf, stats, runId, unfinished) : [];
+        if (evaluated.length > 0) await this.deps.decide?.(evaluated, run);
         const changed = evaluated.filter((e) => e.alert || e.customer.state?.runId === runId || !sameEvaluation(e.customer.state, e.state));
         const writes: StateWrite[] = [];
         const history: HistoryEntry[] = [];
@@ -254,12 +274,37 @@ export class Recomputer {
         if (writes.length > 0) await store.writeStates(writes, history);
         for (const observe of this.deps.observers ?? []) await observe(changed, run);
         const notices = changed.length > 0 ? ((await this.deps.collect?.(changed, run)) ?? null) : null;
-        const last = batch[batch.length - 1];
-        run = { ...run, checkpoint: last.id, counts: { ...counts }, heartbeatAt: new Date(clock.now()).toISOString(), ...(notices ? { notices } : {}) };
+        run = { ...run, checkpoint: rows[rows.length - 1].id, counts: { ...counts }, heartbeatAt: new Date(clock.now()).toISOString(), ...(notices ? { notices } : {}) };
         unsaved = true;
         if (this.stopRequested || performance.now() - savedAt >= every) await save();
         if (this.stopRequested) throw new RecomputeStopped(runId);
-        await yieldToEventLoop();
+      };
+      const queue: { rows: EvalRow[]; attention: Promise<Attention> }[] = [];
+      try {
+        for await (const rows of store.streamEvalRows(batchSize, run.checkpoint)) {
+          if (rows.length === 0) continue;
+          // a state this run or an unfinished one left is no baseline: the full evaluation decides
+          const expected = new Float64Array(rows.length);
+          for (let i = 0; i < rows.length; i++) {
+            const { fingerprint, writtenBy } = rows[i];
+            expected[i] = fingerprint === null || writtenBy === runId || (writtenBy !== null && unfinished.has(writtenBy)) ? NaN : fingerprint;
+          }
+          const attention = pool ? pool.attention(job, rows, expected) : Promise.resolve(attentionOf(rows, expected, local!));
+          attention.catch(() => undefined);
+          queue.push({ rows, attention });
+          if (queue.length >= IN_FLIGHT) {
+            const next = queue.shift()!;
+            await settle(next.rows, await next.attention);
+          }
+          await yieldToEventLoop();
+        }
+        while (queue.length > 0) {
+          const next = queue.shift()!;
+          await settle(next.rows, await next.attention);
+          await yieldToEventLoop();
+        }
+      } finally {
+        pool?.release(job);
       }
       if (unsaved) await save();
       await this.deps.finish?.(run);
@@ -340,22 +385,13 @@ export function evaluateBatch(
   });
 }
 
-// previousTierRank is an input of the evaluation (the rank held before it), not a result: it is 0 on a first
-// evaluation and the held rank ever after, so comparing it would rewrite every customer on the second run.
-// Where a policy's conditions read it, a difference that matters shows in the tier, risk or lifecycle.
-const METRIC_KEYS = [
-  'recencyDays', 'frequency', 'monetary', 'margin', 'lifetimeValue', 'orderCount', 'avgOrderValue', 'tenureDays',
-  'medianIntervalDays', 'monetaryTopPct', 'r', 'f', 'm', 'rfmTotal', 'valueScore', 'tierRank',
-  'pAlive', 'expectedPurchases90d', 'clv12m',
-] as const;
-
 /** True when nothing a user can see differs, so the write can be skipped. */
 export function sameEvaluation(a: TierState | null, b: TierState): boolean {
   if (!a) return false;
   if ((a.alerted?.runId ?? null) !== (b.alerted?.runId ?? null)) return false;
   if (a.tier !== b.tier || a.downgradeStreak !== b.downgradeStreak || a.lifecycle !== b.lifecycle) return false;
   if (a.policyVersion !== b.policyVersion || a.risk.level !== b.risk.level || a.tierName !== b.tierName) return false;
-  for (const k of METRIC_KEYS) if (a.metrics[k] !== b.metrics[k]) return false;
+  for (const k of VISIBLE_METRICS) if (a.metrics[k] !== b.metrics[k]) return false;
   if (a.explanation.rule !== b.explanation.rule || Boolean(a.explanation.keptBy) !== Boolean(b.explanation.keptBy)) return false;
   if (a.risk.reasons.length !== b.risk.reasons.length) return false;
   return a.risk.reasons.length === 0 || samePlain(a.risk.reasons, b.risk.reasons);

@@ -91,6 +91,10 @@ export interface EvalRow {
   rollup: Rollup;
   /** what the evaluation carries over from the current state, with the owner's last alert; null when never evaluated */
   current: (CarriedState & { alerted: AlertedRisk | null }) | null;
+  /** stateFingerprint of the stored state (null when never evaluated) */
+  fingerprint: number | null;
+  /** the run that wrote the stored state (null when never evaluated) */
+  writtenBy: string | null;
 }
 
 export interface CustomerFilter {
@@ -198,8 +202,8 @@ export interface Store {
   streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]>;
   /** every customer's rollup alone, in batches (a run's population statistics need nothing else) */
   streamRollups(batchSize: number): AsyncIterable<Rollup[]>;
-  /** every customer as an evaluation reads it, in batches, in no particular order */
-  streamEvalRows(batchSize: number): AsyncIterable<EvalRow[]>;
+  /** every customer as an evaluation reads it, in id order, in batches, starting after `afterId` */
+  streamEvalRows(batchSize: number, afterId?: string | null): AsyncIterable<EvalRow[]>;
   /** how many customers match (all when no filter) */
   countCustomers(filter?: CustomerFilter): Promise<number>;
   /** customers by current tier and by risk level, in one pass (the dashboard's distribution) */

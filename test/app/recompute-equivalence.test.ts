@@ -2,7 +2,8 @@
 // exactly what the bare engine gives when it evaluates every customer itself, run after run, on random data.
 import { resolve } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EvalPool } from '../../src/app/eval-pool.ts';
 import { PolicyService } from '../../src/app/policy-service.ts';
 import { Recomputer } from '../../src/app/recompute.ts';
 import { loadConfigFiles } from '../../src/config/files.ts';
@@ -95,8 +96,12 @@ async function storeStates(store: Store): Promise<Map<string, unknown>> {
   return out;
 }
 
-for (const kind of ['memory', 'mongo'] as StoreKind[]) {
-  describe.skipIf(kind === 'mongo' && !hasMongo)(`recompute equals the bare engine (${kind} store)`, () => {
+// a worker pool from the first customer: its look at each batch decides which customers are evaluated in full
+const pool = new EvalPool(1);
+afterAll(() => pool.close());
+
+for (const [kind, via, numRuns] of [['memory', 'thread', 60], ['memory', 'pool', 20], ['mongo', 'thread', 6], ['mongo', 'pool', 3]] as [StoreKind, 'thread' | 'pool', number][]) {
+  describe.skipIf(kind === 'mongo' && !hasMongo)(`recompute equals the bare engine (${kind} store, batches looked at in the ${via === 'pool' ? 'worker pool' : 'thread'})`, () => {
     it('three runs over random orders, with late orders, refunds and cancellations in between', { timeout: 240_000 }, async () => {
       await fc.assert(
         fc.asyncProperty(scenarioArb, async (sc) => {
@@ -113,7 +118,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
             await store.ingestOrders(first);
             ref.ingest(first);
             // small batches: several per run
-            const recomputer = new Recomputer({ store, policies, clock, batchSize: 4, checkpointEveryMs: 0 });
+            const recomputer = new Recomputer({ store, policies, clock, batchSize: 4, checkpointEveryMs: 0, ...(via === 'pool' ? { pool, poolFrom: 0 } : {}) });
             const asOfs = [T0, T0 + sc.gaps[0] * DAY, T0 + (sc.gaps[0] + sc.gaps[1]) * DAY];
             for (let k = 0; k < asOfs.length; k++) {
               if (k === 2) {
@@ -131,7 +136,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
             await store.close();
           }
         }),
-        { numRuns: kind === 'memory' ? 60 : 6 },
+        { numRuns },
       );
     });
   });

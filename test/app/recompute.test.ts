@@ -1,6 +1,7 @@
 // A recompute interrupted midway (SIGTERM after a batch, or a crash) is resumed from its checkpoint and
 // gives exactly the result of an uninterrupted run; stability counters are not applied twice.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EvalPool } from '../../src/app/eval-pool.ts';
 import { Recomputer, RecomputeStopped } from '../../src/app/recompute.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { hasMongo } from '../setup/mongo.ts';
@@ -22,8 +23,13 @@ async function snapshot(store: Store) {
   return out;
 }
 
-for (const kind of ['memory', 'mongo'] as StoreKind[]) {
-  describe.skipIf(kind === 'mongo' && !hasMongo)(`recompute resume (${kind} store)`, () => {
+// batches looked at on a worker from the first customer (as large populations are), or in the thread
+const workers = new EvalPool(1);
+afterAll(() => workers.close());
+
+for (const [kind, via] of [['memory', 'thread'], ['memory', 'pool'], ['mongo', 'thread']] as [StoreKind, 'thread' | 'pool'][]) {
+  const pool = via === 'pool' ? { pool: workers, poolFrom: 0 } : {};
+  describe.skipIf(kind === 'mongo' && !hasMongo)(`recompute resume (${kind} store, batches looked at in the ${via === 'pool' ? 'worker pool' : 'thread'})`, () => {
     const count = kind === 'memory' ? 1200 : 240;
     const batchSize = kind === 'memory' ? 100 : 40;
 
@@ -32,17 +38,17 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
       const b = await seeded(kind, count);
       const asOfs = [NOW, NOW + 40 * 86_400_000, NOW + 200 * 86_400_000];
 
-      const straight = new Recomputer({ store: a.store, policies: a.policies, clock, batchSize });
+      const straight = new Recomputer({ store: a.store, policies: a.policies, clock, batchSize, ...pool });
       const straightRuns = [];
       for (const asOf of asOfs) straightRuns.push(await straight.start(asOf).done);
 
-      const interrupted = new Recomputer({ store: b.store, policies: b.policies, clock, batchSize });
+      const interrupted = new Recomputer({ store: b.store, policies: b.policies, clock, batchSize, ...pool });
       const resumedRuns = [];
       for (const asOf of asOfs) {
         // stop the run as soon as its third batch is written, then resume it twice over (the second resume must be a no-op)
         let batches = 0;
         const stopping = new Recomputer({
-          store: b.store, policies: b.policies, clock, batchSize,
+          store: b.store, policies: b.policies, clock, batchSize, ...pool,
           observers: [() => { if (++batches === 3) void stopping.stopAfterBatch(); }],
         });
         const started = stopping.start(asOf);
@@ -67,7 +73,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
 
     it('a second run on unchanged data, and a third, write nothing', { timeout: 120_000 }, async () => {
       const a = await seeded(kind, count);
-      const recomputer = new Recomputer({ store: a.store, policies: a.policies, clock, batchSize });
+      const recomputer = new Recomputer({ store: a.store, policies: a.policies, clock, batchSize, ...pool });
       const first = await recomputer.start(NOW).done;
       expect(first.counts.changed).toBe(count);
       const written: number[] = [];

@@ -100,7 +100,7 @@ export class MemoryStore implements Store {
 
   private readonly history = new HistoryLog();
   private readonly stateStrings = new StringTable();
-  private readonly states = new StateColumns(this.stateStrings);
+  private readonly states = new StateColumns(this.stateStrings, true);
   /** the state each customer had before the running recompute wrote it (released when the run is done) */
   private readonly before = new StateColumns(this.stateStrings);
 
@@ -191,16 +191,21 @@ export class MemoryStore implements Store {
   }
 
   async *streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]> {
+    for (const page of this.pagesAfter(batchSize, afterId)) yield this.records(page);
+  }
+
+  /** The customers in id order after `afterId`, page by page. */
+  private *pagesAfter(batchSize: number, afterId: string | null | undefined): Generator<Customer[]> {
     const size = Math.max(1, Math.floor(batchSize));
     let last = afterId ?? null;
     for (;;) {
-      // re-located by id every batch: customers inserted meanwhile are seen when they sort later
+      // re-located by id every page: customers inserted meanwhile are seen when they sort later
       const ids = this.sortedCustomers();
-      let i = last === null ? 0 : this.upperBound(ids, last);
+      const i = last === null ? 0 : this.upperBound(ids, last);
       if (i >= ids.length) return;
       const page = ids.slice(i, i + size);
       last = page[page.length - 1].id;
-      yield this.records(page);
+      yield page;
     }
   }
 
@@ -209,10 +214,8 @@ export class MemoryStore implements Store {
     for (let i = 0; i < this.byIdx.length; i += size) yield this.rollups(this.byIdx.slice(i, i + size));
   }
 
-  async *streamEvalRows(batchSize: number): AsyncIterable<EvalRow[]> {
-    const size = Math.max(1, Math.floor(batchSize));
-    for (let i = 0; i < this.byIdx.length; i += size) {
-      const cs = this.byIdx.slice(i, i + size);
+  async *streamEvalRows(batchSize: number, afterId?: string | null): AsyncIterable<EvalRow[]> {
+    for (const cs of this.pagesAfter(batchSize, afterId)) {
       const rollups = this.rollups(cs);
       yield cs.map((c, j) => ({
         id: c.id,
@@ -222,6 +225,8 @@ export class MemoryStore implements Store {
         score: c.score,
         rollup: rollups[j],
         current: this.states.carried(c.idx),
+        fingerprint: this.states.fingerprint(c.idx),
+        writtenBy: this.states.field(c.idx, 'runId'),
       }));
     }
   }

@@ -9,6 +9,7 @@
 //
 // A state of another shape (fields this codec does not know, or values of other types) is kept whole, as
 // JSON, so nothing is ever dropped; the round trip is exact for everything the engine produces (tested).
+import { stateFingerprint } from '../../domain/fingerprint.ts';
 import type { AlertedRisk, Explanation, Metrics, Risk, TierState } from '../../domain/types.ts';
 
 import type { EvalRow } from '../../ports/store.ts';
@@ -27,7 +28,9 @@ const STATE_KEYS: ReadonlySet<string> = new Set([
 
 // numbers per state: the metrics, then tierRank, downgradeStreak, policyVersion, keptBy's agreeingRuns and needed
 const TIER_RANK = METRICS.length, STREAK = TIER_RANK + 1, VERSION = TIER_RANK + 2, KEPT_AGREEING = TIER_RANK + 3, KEPT_NEEDED = TIER_RANK + 4;
-const NUMS = TIER_RANK + 5;
+/** stateFingerprint of the state, when the columns keep fingerprints */
+const FINGERPRINT = TIER_RANK + 5;
+const NUMS = TIER_RANK + 6;
 // strings per state (interned ids), then flags and the null mask of the metrics
 const TIER = 0, TIER_NAME = 1, SINCE = 2, PREVIOUS = 3, LIFECYCLE = 4, LEVEL = 5, EVALUATED_AT = 6, RUN = 7, RULE = 8;
 const KEPT_CANDIDATE = 9, ALERT_LEVEL = 10, ALERT_RULES = 11, ALERT_RUN = 12, FLAGS = 13, NULLS = 14;
@@ -78,7 +81,17 @@ export class StateColumns {
   /** JSON of risk.reasons */
   private readonly reasons: string[] = [];
 
-  constructor(private readonly strings: StringTable) {}
+  /** `fingerprints`: keep each state's stateFingerprint (what a run compares its results with) */
+  constructor(
+    private readonly strings: StringTable,
+    private readonly fingerprints = false,
+  ) {}
+
+  /** stateFingerprint of the slot's state (null without a state; NaN when these columns keep none) */
+  fingerprint(slot: number): number | null {
+    if (!this.has(slot)) return null;
+    return this.fingerprints ? this.nums[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * NUMS + FINGERPRINT] : NaN;
+  }
 
   has(slot: number): boolean {
     const chunk = this.ints[slot >>> CHUNK_BITS];
@@ -145,6 +158,7 @@ export class StateColumns {
     const ints = this.ints[slot >>> CHUNK_BITS];
     const n = (slot & CHUNK_MASK) * NUMS;
     const o = (slot & CHUNK_MASK) * INTS;
+    if (this.fingerprints) nums[n + FINGERPRINT] = stateFingerprint(state);
     if (!encodable(state)) {
       ints[o + FLAGS] = FLAG_PRESENT | FLAG_OPAQUE;
       this.conditions[slot] = JSON.stringify(state);

@@ -79,6 +79,7 @@ import {
 } from './codec.ts';
 import { soleOwner, type Liveness } from '../../ports/liveness.ts';
 import { ensureIndexes, MongoDocStore } from './doc-store.ts';
+import { stateFingerprint } from '../../domain/fingerprint.ts';
 import { carriedOf } from '../shared/carried.ts';
 
 const DUPLICATE_KEY = 11000;
@@ -396,10 +397,10 @@ export class MongoStore implements Store {
     yield* inBatches(this.customers.find({}, { projection: { rollup: 1 } }).sort({ _id: 1 }).batchSize(size), size, (doc) => decodeRollup(doc.rollup));
   }
 
-  async *streamEvalRows(batchSize: number): AsyncIterable<EvalRow[]> {
+  async *streamEvalRows(batchSize: number, afterId?: string | null): AsyncIterable<EvalRow[]> {
     const size = Math.max(1, Math.floor(batchSize));
     const projection = { ownerId: 1, teamId: 1, attributes: 1, scoreJson: 1, rollup: 1, stateJson: 1 };
-    yield* inBatches(this.customers.find({}, { projection }).sort({ _id: 1 }).batchSize(size), size, toEvalRow);
+    yield* inBatches(this.customers.find(afterId ? { _id: { $gt: afterId } } : {}, { projection }).sort({ _id: 1 }).batchSize(size), size, toEvalRow);
   }
 
   async countCustomers(filter?: CustomerFilter): Promise<number> {
@@ -924,6 +925,8 @@ function toEvalRow(d: CustomerDoc): EvalRow {
     score: fromJson<ApprovedScore>(d.scoreJson),
     rollup: decodeRollup(d.rollup),
     current: state && carriedOf(state),
+    fingerprint: state && stateFingerprint(state),
+    writtenBy: state?.runId ?? null,
   };
 }
 
