@@ -6,7 +6,7 @@ import { alertWorthy } from '../domain/alerting.ts';
 import { stateFingerprint } from '../domain/fingerprint.ts';
 import { compilePolicy, evaluateCustomer, type CompiledPolicy } from '../domain/engine.ts';
 import type { Policy } from '../domain/policy.ts';
-import type { PopulationStats, RiskLevel, Rollup } from '../domain/types.ts';
+import type { AlertedRisk, PopulationStats, RiskLevel, Rollup } from '../domain/types.ts';
 import type { EvalRow } from '../ports/store.ts';
 
 export interface TallyJob {
@@ -90,8 +90,40 @@ export interface PackedRows {
   g: Float64Array<ArrayBuffer>;
   /** row i's orders are [ends[i-1], ends[i]) */
   ends: Uint32Array<ArrayBuffer>;
-  /** JSON of [attributes, score, current] per row */
-  rest: string;
+  /** per row: the current state's tierRank (NaN without a current state) and downgradeStreak */
+  nums: Float64Array<ArrayBuffer>;
+  /** per row, REFS indexes into `texts` (-1: null): tier, since, previous, level, alerted, attributes, score */
+  refs: Int32Array<ArrayBuffer>;
+  /** JSON of the batch's distinct texts (attributes, scores and alerts as JSON texts themselves) */
+  texts: string;
+}
+
+const REFS = 7;
+
+/** Distinct texts of one batch, each sent once (tiers, levels, instants and attribute sets repeat across rows). */
+class Texts {
+  readonly list: string[] = [];
+  private readonly index = new Map<string, number>();
+  private readonly byObject = new Map<object, number>();
+
+  ref(s: string | null): number {
+    if (s === null) return -1;
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.list.length;
+      this.list.push(s);
+      this.index.set(s, i);
+    }
+    return i;
+  }
+
+  /** a JSON value, stringified once per object */
+  json(v: object | null): number {
+    if (v === null) return -1;
+    let i = this.byObject.get(v);
+    if (i === undefined) this.byObject.set(v, (i = this.ref(JSON.stringify(v))));
+    return i;
+  }
 }
 
 export function packRows(rows: readonly Row[]): PackedRows {
@@ -101,8 +133,10 @@ export function packRows(rows: readonly Row[]): PackedRows {
   const a = new Float64Array(total);
   const g = new Float64Array(total);
   const ends = new Uint32Array(rows.length);
+  const nums = new Float64Array(rows.length * 2);
+  const refs = new Int32Array(rows.length * REFS);
+  const texts = new Texts();
   let p = 0;
-  const rest: unknown[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     const k = r.rollup.t.length;
@@ -113,23 +147,51 @@ export function packRows(rows: readonly Row[]): PackedRows {
     }
     p += k;
     ends[i] = p;
-    rest[i] = [r.attributes, r.score, r.current];
+    const c = r.current;
+    const o = i * REFS;
+    nums[i * 2] = c === null ? NaN : c.tierRank;
+    nums[i * 2 + 1] = c === null ? 0 : c.downgradeStreak;
+    refs[o] = c === null ? -1 : texts.ref(c.tier);
+    refs[o + 1] = c === null ? -1 : texts.ref(c.since);
+    refs[o + 2] = c === null ? -1 : texts.ref(c.previous);
+    refs[o + 3] = c === null ? -1 : texts.ref(c.risk.level);
+    refs[o + 4] = c === null ? -1 : texts.json(c.alerted);
+    refs[o + 5] = texts.json(r.attributes);
+    refs[o + 6] = texts.json(r.score);
   }
-  return { t, a, g, ends, rest: JSON.stringify(rest) };
+  return { t, a, g, ends, nums, refs, texts: JSON.stringify(texts.list) };
 }
 
 /**
  * The rows back. Rollups are views into the packed arrays: the engine only indexes them and reads their
  * length, which typed arrays answer like arrays (the worker and in-thread agreement test holds it to that).
+ * Rows with the same attributes (or score, or alert) share one parsed object; the engine only reads them.
  */
 export function unpackRows(p: PackedRows): Row[] {
-  const rest = JSON.parse(p.rest) as [Row['attributes'], Row['score'], Row['current']][];
-  const rows: Row[] = new Array(rest.length);
+  const texts = JSON.parse(p.texts) as string[];
+  const parsed: unknown[] = new Array(texts.length);
+  const json = <T>(i: number): T | null => (i < 0 ? null : ((parsed[i] ??= JSON.parse(texts[i])) as T));
+  const text = (i: number): string | null => (i < 0 ? null : texts[i]);
+  const n = p.ends.length;
+  const rows: Row[] = new Array(n);
   let from = 0;
-  for (let i = 0; i < rest.length; i++) {
+  for (let i = 0; i < n; i++) {
     const to = p.ends[i];
     const rollup = { t: p.t.subarray(from, to), a: p.a.subarray(from, to), g: p.g.subarray(from, to) } as unknown as Rollup;
-    rows[i] = { attributes: rest[i][0], score: rest[i][1], current: rest[i][2], rollup };
+    const o = i * REFS;
+    const rank = p.nums[i * 2];
+    const current: Row['current'] = Number.isNaN(rank)
+      ? null
+      : {
+          tier: texts[p.refs[o]],
+          tierRank: rank,
+          since: texts[p.refs[o + 1]],
+          previous: text(p.refs[o + 2]),
+          downgradeStreak: p.nums[i * 2 + 1],
+          risk: { level: texts[p.refs[o + 3]] as RiskLevel },
+          alerted: json<AlertedRisk>(p.refs[o + 4]),
+        };
+    rows[i] = { attributes: json<Row['attributes']>(p.refs[o + 5]) ?? {}, score: json<Row['score']>(p.refs[o + 6]), current, rollup };
     from = to;
   }
   return rows;

@@ -8,7 +8,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { CustomerRecord, EvalRow, HistoryEntry, RunRecord, StateWrite, Store } from '../ports/store.ts';
 import { attentionOf, compileJob, type Attention, type TallyJob } from './eval-kernel.ts';
 import { soleOwner, type Liveness } from '../ports/liveness.ts';
-import { POOL_MIN_CUSTOMERS, type EvalPool } from './eval-pool.ts';
+import { POOL_MIN_CUSTOMERS, Spread, type EvalPool } from './eval-pool.ts';
 import { claim } from './instances.ts';
 import type { PolicyService } from './policy-service.ts';
 
@@ -246,7 +246,8 @@ export class Recomputer {
       // visible state would change or who would be alerted are then read whole and evaluated in this thread.
       const job: TallyJob = { policy: active.policy, version: active.version, asOf, stats };
       const pool = this.deps.pool && stats.n >= (this.deps.poolFrom ?? POOL_MIN_CUSTOMERS) ? this.deps.pool : null;
-      const local = pool ? null : compileJob(job);
+      const local = compileJob(job);
+      const spread = new Spread(pool, IN_FLIGHT - 1);
       const settle = async (rows: EvalRow[], attention: Attention) => {
         const ids: string[] = [];
         for (let i = 0; i < rows.length; i++) {
@@ -289,7 +290,7 @@ export class Recomputer {
             const { fingerprint, writtenBy } = rows[i];
             expected[i] = fingerprint === null || writtenBy === runId || (writtenBy !== null && unfinished.has(writtenBy)) ? NaN : fingerprint;
           }
-          const attention = pool ? pool.attention(job, rows, expected) : Promise.resolve(attentionOf(rows, expected, local!));
+          const attention = spread.run((p) => p.attention(job, rows, expected), () => attentionOf(rows, expected, local));
           attention.catch(() => undefined);
           queue.push({ rows, attention });
           if (queue.length >= IN_FLIGHT) {

@@ -4,7 +4,7 @@ import { compilePolicy } from '../domain/engine.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { EvalRow, Org, Store } from '../ports/store.ts';
 import { compileJob, evaluateRows, LEVELS, type Outcomes, type TallyJob } from './eval-kernel.ts';
-import { POOL_MIN_CUSTOMERS, type EvalPool } from './eval-pool.ts';
+import { POOL_MIN_CUSTOMERS, Spread, type EvalPool } from './eval-pool.ts';
 import { collectPopulation, RECOMPUTE_BATCH, yieldToEventLoop } from './recompute.ts';
 import { SNOOZES } from './workflows/alerts.ts';
 
@@ -42,7 +42,8 @@ export async function whatIf(store: Store, policy: Policy, asOf: number, org: Or
   const stats = await collectPopulation(store, compiled, asOf, RECOMPUTE_BATCH, opts.pool ?? null);
   const job: TallyJob = { policy, asOf, stats };
   const pool = opts.pool && stats.n >= (opts.poolFrom ?? POOL_MIN_CUSTOMERS) ? opts.pool : null;
-  const local = pool ? null : compileJob(job);
+  const local = compileJob(job);
+  const spread = new Spread(pool, IN_FLIGHT - 1);
   const distribution: Record<string, number> = Object.fromEntries(policy.tiers.map((t) => [t.key, 0]));
   const matrix: Record<string, Record<string, number>> = {};
   const users = new Set(org.users.map((u) => u.id));
@@ -86,17 +87,12 @@ export async function whatIf(store: Store, policy: Policy, asOf: number, org: Or
   try {
     for await (const batch of store.streamEvalRows(RECOMPUTE_BATCH)) {
       const snoozed = snoozedOf(store, batch, now);
-      if (local) {
-        count(batch, evaluateRows(batch, local), await snoozed);
-        await yieldToEventLoop();
-        continue;
-      }
-      const out = pool!.evaluate(job, batch);
+      const out = spread.run((p) => p.evaluate(job, batch), () => evaluateRows(batch, local));
       out.catch(() => undefined);
       snoozed.catch(() => undefined);
       queue.push({ batch, out, snoozed });
       if (queue.length >= IN_FLIGHT) await settle();
-      else await yieldToEventLoop();
+      await yieldToEventLoop();
     }
     while (queue.length > 0) await settle();
   } finally {

@@ -17,68 +17,73 @@ export const VISIBLE_METRICS = [
   'pAlive', 'expectedPurchases90d', 'clv12m',
 ] as const satisfies readonly (keyof Metrics)[];
 
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-
-/** Two independent 32-bit lanes (murmur3's mixing), folded into 53 bits at the end. */
-class Hasher {
-  private h1 = 0x9747b28c;
-  private h2 = 0x85ebca6b;
-
-  word(w: number): void {
-    let k = Math.imul(w, 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    this.h1 = Math.imul((((this.h1 ^ k) << 13) | ((this.h1 ^ k) >>> 19)), 5) + 0xe6546b64;
-    let j = Math.imul(w, 0x85ebca77);
-    j = Math.imul((j << 13) | (j >>> 19), 0xc2b2ae3d);
-    this.h2 = Math.imul((((this.h2 ^ j) << 17) | ((this.h2 ^ j) >>> 15)), 9) + 0x27d4eb2f;
-  }
-
-  /** null, NaN and every number distinct (the number's bits) */
-  number(x: number | null): void {
-    if (x === null) {
-      this.word(0x7ff80001);
-      this.word(1);
-      return;
-    }
-    f64[0] = x;
-    this.word(u32[0]);
-    this.word(u32[1]);
-  }
-
-  text(s: string | null): void {
-    if (s === null) {
-      this.number(null);
-      return;
-    }
-    this.word(s.length);
-    for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
-  }
-
-  result(): number {
-    const fold = (h: number) => {
-      h ^= h >>> 16;
-      h = Math.imul(h, 0x85ebca6b);
-      h ^= h >>> 13;
-      h = Math.imul(h, 0xc2b2ae35);
-      return (h ^ (h >>> 16)) >>> 0;
-    };
-    return fold(this.h1) * 2 ** 21 + (fold(this.h2) & 0x1fffff);
-  }
-}
+// The numbers go into one scratch array, the texts into one string; both are hashed in one tight loop each with
+// two independent 32-bit lanes, folded (murmur3's finaliser) into 53 bits. Locals only: a run hashes every result.
+const nums = new Float64Array(3 + 2 * VISIBLE_METRICS.length);
+const words = new Int32Array(nums.buffer);
+const SEP = '\u0000';
 
 export function stateFingerprint(s: VisibleState): number {
-  const h = new Hasher();
-  h.text(s.tier);
-  h.text(s.tierName);
-  h.number(s.downgradeStreak);
-  h.text(s.lifecycle);
-  h.number(s.policyVersion);
-  h.text(s.risk.level);
+  let n = 0;
+  nums[n++] = s.downgradeStreak;
+  nums[n++] = s.policyVersion;
+  nums[n++] = s.explanation.keptBy ? 1 : 0;
+  const m = s.metrics;
+  // one named read per metric (a keyed read in a loop costs more than the whole hash)
+  n = metric(n, m.recencyDays);
+  n = metric(n, m.frequency);
+  n = metric(n, m.monetary);
+  n = metric(n, m.margin);
+  n = metric(n, m.lifetimeValue);
+  n = metric(n, m.orderCount);
+  n = metric(n, m.avgOrderValue);
+  n = metric(n, m.tenureDays);
+  n = metric(n, m.medianIntervalDays);
+  n = metric(n, m.monetaryTopPct);
+  n = metric(n, m.r);
+  n = metric(n, m.f);
+  n = metric(n, m.m);
+  n = metric(n, m.rfmTotal);
+  n = metric(n, m.valueScore);
+  n = metric(n, m.tierRank);
+  n = metric(n, m.pAlive);
+  n = metric(n, m.expectedPurchases90d);
+  n = metric(n, m.clv12m);
   // reasons are plain data: their JSON (key order included) is what comparing them means
-  h.text(s.risk.reasons.length === 0 ? '' : JSON.stringify(s.risk.reasons));
-  for (const k of VISIBLE_METRICS) h.number(s.metrics[k]);
-  h.text(s.explanation.rule);
-  h.number(s.explanation.keptBy ? 1 : 0);
-  return h.result();
+  const texts = s.tier + SEP + s.tierName + SEP + s.lifecycle + SEP + s.risk.level + SEP + s.explanation.rule + SEP + (s.risk.reasons.length === 0 ? '' : JSON.stringify(s.risk.reasons));
+  // two lanes of multiply-xorshift (FNV-like, 32-bit): enough to tell results apart, which is all this is for
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0x2545f491;
+  const nw = 2 * n;
+  for (let i = 0; i < nw; i++) {
+    const w = words[i];
+    h1 = Math.imul(h1 ^ w, 0x01000193);
+    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  for (let i = 0; i < texts.length; i++) {
+    const w = texts.charCodeAt(i);
+    h1 = Math.imul(h1 ^ w, 0x01000193);
+    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  const total = nw + texts.length;
+  h1 ^= total;
+  h2 ^= total;
+  return fold(h1) * 2 ** 21 + (fold(h2) & 0x1fffff);
+}
+
+/** null and a missing metric (a state saved before it existed) are not 0, and not each other */
+function metric(n: number, v: number | null | undefined): number {
+  nums[n] = v === null ? 1 : v === undefined ? 2 : 0;
+  nums[n + 1] = v ?? 0;
+  return n + 2;
+}
+
+function fold(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
