@@ -22,13 +22,15 @@ export const VISIBLE_METRICS = [
 const nums = new Float64Array(3 + 2 * VISIBLE_METRICS.length);
 const words = new Int32Array(nums.buffer);
 const SEP = '\u0000';
+const NO_METRICS = {} as Metrics;
 
+/** Any stored state hashes (one missing a part, as a store may hold from elsewhere, as if that part were empty). */
 export function stateFingerprint(s: VisibleState): number {
   let n = 0;
   nums[n++] = s.downgradeStreak;
   nums[n++] = s.policyVersion;
-  nums[n++] = s.explanation.keptBy ? 1 : 0;
-  const m = s.metrics;
+  nums[n++] = s.explanation?.keptBy ? 1 : 0;
+  const m = s.metrics ?? NO_METRICS;
   // one named read per metric (a keyed read in a loop costs more than the whole hash)
   n = metric(n, m.recencyDays);
   n = metric(n, m.frequency);
@@ -50,7 +52,7 @@ export function stateFingerprint(s: VisibleState): number {
   n = metric(n, m.expectedPurchases90d);
   n = metric(n, m.clv12m);
   // reasons are plain data: their JSON (key order included) is what comparing them means
-  const texts = s.tier + SEP + s.tierName + SEP + s.lifecycle + SEP + s.risk.level + SEP + s.explanation.rule + SEP + (s.risk.reasons.length === 0 ? '' : JSON.stringify(s.risk.reasons));
+  const texts = s.tier + SEP + s.tierName + SEP + s.lifecycle + SEP + s.risk?.level + SEP + s.explanation?.rule + SEP + (!s.risk?.reasons?.length ? '' : JSON.stringify(s.risk.reasons));
   // two lanes of multiply-xorshift (FNV-like, 32-bit): enough to tell results apart, which is all this is for
   let h1 = 0x811c9dc5 | 0;
   let h2 = 0x2545f491;

@@ -364,7 +364,8 @@ export class MongoStore implements Store {
   async getCustomers(ids: string[]): Promise<CustomerRecord[]> {
     const byId = new Map<string, CustomerRecord>();
     for (const part of chunks(unique(ids), ID_BATCH)) {
-      for (const doc of await this.customers.find({ _id: { $in: part } }).toArray()) byId.set(doc._id, toRecord(doc));
+      // one reply for the lot (the driver's default first batch is 101 documents, then a getMore per 101)
+      for (const doc of await this.customers.find({ _id: { $in: part } }).batchSize(part.length).toArray()) byId.set(doc._id, toRecord(doc));
     }
     const out: CustomerRecord[] = [];
     for (const id of ids) {
