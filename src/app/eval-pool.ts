@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ModelSampleData } from '../domain/bgnbd.ts';
-import type { PopulationModels } from '../domain/types.ts';
+import type { PopulationData } from '../domain/rfm.ts';
+import type { PopulationStats } from '../domain/types.ts';
 import type { EvalRow } from '../ports/store.ts';
 import { packRows, type Attention, type Outcomes, type TallyJob } from './eval-kernel.ts';
-import type { BatchMessage, FitMessage } from './eval-worker.ts';
+import type { BatchMessage, PopulationMessage } from './eval-worker.ts';
 
 /** Below this many customers a pass stays in the thread: starting a worker (~150 ms) would cost more than it saves. */
 export const POOL_MIN_CUSTOMERS = 20_000;
@@ -72,16 +72,18 @@ export class EvalPool {
     });
   }
 
-  /** Fits the customer-base models on a worker (ModelSample.fit there; the same result as in this thread). */
-  fitModels(sample: ModelSampleData): Promise<PopulationModels> {
+  /** A run's population statistics on a worker: the sorts and the models' fit (populationStats; the arrays move there). */
+  populationStats(data: PopulationData): Promise<PopulationStats> {
     if (this.closed) return Promise.reject(new Error('the evaluation pool is closed'));
     const slot = this.leastBusy();
     const id = this.nextId++;
     slot.busy++;
-    const message: FitMessage = { id, fit: sample };
-    return new Promise<PopulationModels>((resolve, reject) => {
+    const message: PopulationMessage = { id, population: data };
+    const q = data.quintiles;
+    const moved = [data.monetary.buffer, data.sample.repeat.buffer, data.sample.spend.buffer, ...(q ? [q.r.buffer, q.f.buffer, q.m.buffer] : [])];
+    return new Promise<PopulationStats>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage(message, [sample.repeat.buffer, sample.spend.buffer]);
+      slot.worker.postMessage(message, moved);
     });
   }
 
@@ -113,13 +115,13 @@ export class EvalPool {
     const worker = new Worker(BOOT, { eval: true });
     const slot: Slot = { worker, busy: 0, jobs: new Set() };
     worker.unref();
-    worker.on('message', (m: { id: number; out?: Outcomes; models?: PopulationModels; error?: string }) => {
+    worker.on('message', (m: { id: number; out?: Outcomes; stats?: PopulationStats; error?: string }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
       p.slot.busy--;
       if (m.error !== undefined) p.reject(new Error(`evaluation worker: ${m.error}`));
-      else p.resolve((m.out ?? m.models) as never);
+      else p.resolve((m.out ?? m.stats) as never);
     });
     const fail = (err: Error) => {
       const i = this.slots.indexOf(slot);

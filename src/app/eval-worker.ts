@@ -1,6 +1,6 @@
 // A worker thread of the evaluation pool: evaluates packed batches of rows (eval-kernel.ts) for the jobs it is sent.
 import { parentPort } from 'node:worker_threads';
-import { ModelSample, type ModelSampleData } from '../domain/bgnbd.ts';
+import { populationStats, type PopulationData } from '../domain/rfm.ts';
 import { attentionOf, compileJob, evaluateRows, unpackRows, type CompiledJob, type PackedRows, type TallyJob } from './eval-kernel.ts';
 
 export interface BatchMessage {
@@ -15,20 +15,21 @@ export interface BatchMessage {
 
 const jobs = new Map<number, CompiledJob>();
 
-/** The customer-base models fitted from a run's repeat summaries (the fit would otherwise hold the event loop). */
-export interface FitMessage {
+/** A run's population statistics: the sorts and the models' fit (they would otherwise hold the event loop). */
+export interface PopulationMessage {
   id: number;
-  fit: ModelSampleData;
+  population: PopulationData;
 }
 
-parentPort!.on('message', (m: BatchMessage | FitMessage | { forget: number }) => {
+parentPort!.on('message', (m: BatchMessage | PopulationMessage | { forget: number }) => {
   if ('forget' in m) {
     jobs.delete(m.forget);
     return;
   }
-  if ('fit' in m) {
+  if ('population' in m) {
     try {
-      parentPort!.postMessage({ id: m.id, models: ModelSample.from(m.fit).fit() });
+      const stats = populationStats(m.population);
+      parentPort!.postMessage({ id: m.id, stats }, [stats.monetaryDesc.buffer as ArrayBuffer]);
     } catch (err) {
       parentPort!.postMessage({ id: m.id, error: (err as Error).stack ?? String(err) });
     }

@@ -258,7 +258,11 @@ export class Recomputer {
           }
         }
         const evaluated = ids.length > 0 ? evaluateBatch(await store.getCustomers(ids), compiled, asOf, stats, runId, unfinished) : [];
-        if (evaluated.length > 0) await this.deps.decide?.(evaluated, run);
+        // a batch where many changed (a first run, a new policy) is a few tens of ms per step: let requests in between
+        if (evaluated.length > 0) {
+          await yieldToEventLoop();
+          await this.deps.decide?.(evaluated, run);
+        }
         const changed = evaluated.filter((e) => e.alert || e.customer.state?.runId === runId || !sameEvaluation(e.customer.state, e.state));
         const writes: StateWrite[] = [];
         const history: HistoryEntry[] = [];
@@ -272,7 +276,10 @@ export class Recomputer {
           if (e.change) counts[e.change === 'upgrade' ? 'upgrades' : 'downgrades']++;
           if (e.change || !e.before) history.push({ customerId: e.customer.id, from: e.before?.tier ?? null, to: e.state.tier, at: e.state.evaluatedAt, runId });
         }
-        if (writes.length > 0) await store.writeStates(writes, history);
+        if (writes.length > 0) {
+          await store.writeStates(writes, history);
+          await yieldToEventLoop();
+        }
         for (const observe of this.deps.observers ?? []) await observe(changed, run);
         const notices = changed.length > 0 ? ((await this.deps.collect?.(changed, run)) ?? null) : null;
         run = { ...run, checkpoint: rows[rows.length - 1].id, counts: { ...counts }, heartbeatAt: new Date(clock.now()).toISOString(), ...(notices ? { notices } : {}) };
@@ -335,8 +342,8 @@ export async function collectPopulation(store: Store, compiled: CompiledPolicy, 
     for (const rollup of batch) addToPopulation(builder, rollup, asOf, compiled);
     await yieldToEventLoop();
   }
-  // the models' fit holds the thread ~0.8 s at 1M (sorting and sampling the summaries, then the search): on a worker
-  return builder.finish(pool && builder.size >= POOL_MIN_CUSTOMERS ? await pool.fitModels(builder.modelSample.data()) : undefined);
+  // the sorts and the models' fit hold the thread ~1 s at 1M (sorting and sampling the summaries, the search): on a worker
+  return pool && builder.size >= POOL_MIN_CUSTOMERS ? pool.populationStats(builder.data()) : builder.finish();
 }
 
 /** One customer's part of pass 1 (also used by the backtest over rollups cut at a past instant). */

@@ -1,7 +1,7 @@
 // RFM scoring (thresholds and quintiles) and the population statistics of a run.
 import type { CompiledPolicy } from './compile.ts';
-import { ModelSample } from './bgnbd.ts';
-import type { PopulationModels, PopulationStats } from './types.ts';
+import { ModelSample, type ModelSampleData } from './bgnbd.ts';
+import type { PopulationStats } from './types.ts';
 import { round2 } from './value-score.ts';
 
 /** Frequency/monetary: x ≥ b4 → 5, ≥ b3 → 4, ≥ b2 → 3, ≥ b1 → 2, else 1. */
@@ -143,9 +143,40 @@ class GrowableF64 {
     }
     this.buf[this.n++] = x;
   }
-  sortedAsc(): Float64Array {
-    return this.buf.slice(0, this.n).sort();
+  values(): Float64Array<ArrayBuffer> {
+    return this.buf.slice(0, this.n);
   }
+}
+
+/** What a run's population statistics are made of, unsorted, in arrays that can move to another thread. */
+export interface PopulationData {
+  monetary: Float64Array<ArrayBuffer>;
+  /** recency, frequency and monetary of the customers with a recency (quintile RFM only) */
+  quintiles: { r: Float64Array<ArrayBuffer>; f: Float64Array<ArrayBuffer>; m: Float64Array<ArrayBuffer> } | null;
+  sample: ModelSampleData;
+}
+
+/** The statistics of pass 1: the sorts, the quintile cut-offs and the models' fit (sorts the arrays in place). */
+export function populationStats(d: PopulationData): PopulationStats {
+  const monetaryDesc = d.monetary.sort().reverse();
+  const models = ModelSample.from(d.sample).fit();
+  if (d.quintiles === null) return { n: monetaryDesc.length, monetaryDesc, quintiles: null, models };
+  const n = d.quintiles.r.length;
+  const r = d.quintiles.r.sort();
+  const f = d.quintiles.f.sort();
+  const m = d.quintiles.m.sort();
+  const recency: number[] = [];
+  const frequency: number[] = [];
+  const monetary: number[] = [];
+  if (n > 0) {
+    for (let s = 2; s <= 5; s++) {
+      const k = Math.ceil(((s - 1) * n) / 5);
+      recency.push(r[n - k]); // k-th largest
+      frequency.push(f[k - 1]); // k-th smallest
+      monetary.push(m[k - 1]);
+    }
+  }
+  return { n: monetaryDesc.length, monetaryDesc, quintiles: { n, recency, frequency, monetary }, models };
 }
 
 /** Collects pass-1 base metrics of every customer of a run into typed arrays. */
@@ -181,31 +212,16 @@ export class PopulationBuilder {
     return this.monetary.n;
   }
 
-  /** the repeat summaries collected so far (to fit the models elsewhere and hand them to finish) */
-  get modelSample(): ModelSample {
-    return this.models;
+  /** what populationStats needs (copies: the builder can go on) */
+  data(): PopulationData {
+    return {
+      monetary: this.monetary.values(),
+      quintiles: this.quintiles ? { r: this.qr.values(), f: this.qf.values(), m: this.qm.values() } : null,
+      sample: this.models.data(),
+    };
   }
 
-  /** `models`: fitted elsewhere from modelSample; fitted here when absent */
-  finish(fitted?: PopulationModels): PopulationStats {
-    const monetaryDesc = this.monetary.sortedAsc().reverse();
-    const models = fitted ?? this.models.fit();
-    if (!this.quintiles) return { n: monetaryDesc.length, monetaryDesc, quintiles: null, models };
-    const n = this.qr.n;
-    const r = this.qr.sortedAsc();
-    const f = this.qf.sortedAsc();
-    const m = this.qm.sortedAsc();
-    const recency: number[] = [];
-    const frequency: number[] = [];
-    const monetary: number[] = [];
-    if (n > 0) {
-      for (let s = 2; s <= 5; s++) {
-        const k = Math.ceil(((s - 1) * n) / 5);
-        recency.push(r[n - k]); // k-th largest
-        frequency.push(f[k - 1]); // k-th smallest
-        monetary.push(m[k - 1]);
-      }
-    }
-    return { n: monetaryDesc.length, monetaryDesc, quintiles: { n, recency, frequency, monetary }, models };
+  finish(): PopulationStats {
+    return populationStats(this.data());
   }
 }

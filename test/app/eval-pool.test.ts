@@ -12,8 +12,7 @@ import { whatIf } from '../../src/app/what-if.ts';
 import { SNOOZES } from '../../src/app/workflows/alerts.ts';
 import { loadConfigFiles } from '../../src/config/files.ts';
 import { alertWorthy } from '../../src/domain/alerting.ts';
-import { ModelSample } from '../../src/domain/bgnbd.ts';
-import { compilePolicy, evaluateCustomer } from '../../src/domain/engine.ts';
+import { compilePolicy, evaluateCustomer, PopulationBuilder } from '../../src/domain/engine.ts';
 import type { Policy } from '../../src/domain/policy.ts';
 import type { EvalRow, Org, OrderInput, Store } from '../../src/ports/store.ts';
 import { makeTestStore, type StoreKind } from '../helpers/app.ts';
@@ -202,14 +201,18 @@ describe('packed rows', () => {
     expect((await pool.evaluate(job, rows)).tiers).toEqual(evaluateRows(rows, compileJob(job)).tiers);
   });
 
-  it('fits the customer-base models on a worker exactly as in the thread (the run\'s fit leaves the event loop)', async () => {
+  it('makes the population statistics on a worker exactly as in the thread (the sorts and the fit leave the event loop)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ x: fc.integer({ min: 0, max: 30 }), tx: fc.integer({ min: 0, max: 700 }), extra: fc.integer({ min: 0, max: 300 }), fen: fc.integer({ min: 0, max: 5_000_000 }) }), { minLength: 0, maxLength: 400 }),
-        async (rows) => {
-          const sample = new ModelSample();
-          for (const r of rows) sample.add(r.x, r.x === 0 ? 0 : r.tx, (r.x === 0 ? 0 : r.tx) + r.extra, r.x === 0 ? 0 : r.fen);
-          expect(await pool.fitModels(sample.data())).toEqual(sample.fit());
+        fc.boolean(),
+        async (rows, quintiles) => {
+          const builder = new PopulationBuilder(compilePolicy(quintiles ? { ...POLICY, rfm: { method: 'quintiles' } } as Policy : POLICY, 1));
+          for (const r of rows) {
+            builder.add(r.extra % 50 === 0 ? null : r.extra, r.x + 1, r.fen / 100);
+            builder.addRepeat(r.x, r.x === 0 ? 0 : r.tx, (r.x === 0 ? 0 : r.tx) + r.extra, r.x === 0 ? 0 : r.fen);
+          }
+          expect(await pool.populationStats(builder.data())).toEqual(builder.finish());
         },
       ),
       { numRuns: 15 },
