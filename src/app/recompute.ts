@@ -293,11 +293,16 @@ export class Recomputer {
           if (rows.length === 0) continue;
           // a state this run or an unfinished one left is no baseline: the full evaluation decides
           const expected = new Float64Array(rows.length);
+          let comparable = 0;
           for (let i = 0; i < rows.length; i++) {
             const { fingerprint, writtenBy } = rows[i];
             expected[i] = fingerprint === null || writtenBy === runId || (writtenBy !== null && unfinished.has(writtenBy)) ? NaN : fingerprint;
+            if (!Number.isNaN(expected[i])) comparable++;
           }
-          const attention = spread.run((p) => p.attention(job, rows, expected), () => attentionOf(rows, expected, local));
+          // nothing to compare with (a first run): every row needs the full evaluation, no look needed
+          const attention = comparable === 0
+            ? Promise.resolve({ needed: new Uint8Array(rows.length).fill(1), levels: new Uint8Array(rows.length) })
+            : spread.run((p) => p.attention(job, rows, expected), () => attentionOf(rows, expected, local));
           attention.catch(() => undefined);
           queue.push({ rows, attention });
           if (queue.length >= IN_FLIGHT) {

@@ -25,7 +25,8 @@ const SEP = '\u0000';
 const NO_METRICS = {} as Metrics;
 
 /** Any stored state hashes (one missing a part, as a store may hold from elsewhere, as if that part were empty). */
-export function stateFingerprint(s: VisibleState): number {
+/** `reasonsJson`: JSON.stringify(s.risk.reasons) when the caller has it already ('' for none) */
+export function stateFingerprint(s: VisibleState, reasonsJson?: string): number {
   let n = 0;
   nums[n++] = s.downgradeStreak;
   nums[n++] = s.policyVersion;
@@ -52,7 +53,7 @@ export function stateFingerprint(s: VisibleState): number {
   n = metric(n, m.expectedPurchases90d);
   n = metric(n, m.clv12m);
   // reasons are plain data: their JSON (key order included) is what comparing them means
-  const texts = s.tier + SEP + s.tierName + SEP + s.lifecycle + SEP + s.risk?.level + SEP + s.explanation?.rule + SEP + (!s.risk?.reasons?.length ? '' : JSON.stringify(s.risk.reasons));
+  const texts = s.tier + SEP + s.tierName + SEP + s.lifecycle + SEP + s.risk?.level + SEP + s.explanation?.rule + SEP + (reasonsJson ?? (!s.risk?.reasons?.length ? '' : JSON.stringify(s.risk.reasons)));
   // two lanes of multiply-xorshift (FNV-like, 32-bit): enough to tell results apart, which is all this is for
   let h1 = 0x811c9dc5 | 0;
   let h2 = 0x2545f491;

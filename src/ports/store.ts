@@ -200,7 +200,10 @@ export interface Store {
   listCustomers(filter: CustomerFilter, limit: number, cursor?: string): Promise<{ items: CustomerRecord[]; nextCursor: string | null }>;
   /** every customer in id order, in batches, starting after `afterId` */
   streamCustomers(batchSize: number, afterId?: string | null): AsyncIterable<CustomerRecord[]>;
-  /** every customer's rollup alone, in batches (a run's population statistics need nothing else) */
+  /**
+   * every customer's rollup alone, in batches (a run's population statistics need nothing else); here and in
+   * streamEvalRows a rollup may be typed-array views into one array per batch: index it, do not keep or change it
+   */
   streamRollups(batchSize: number): AsyncIterable<Rollup[]>;
   /** every customer as an evaluation reads it, in id order, in batches, starting after `afterId` */
   streamEvalRows(batchSize: number, afterId?: string | null): AsyncIterable<EvalRow[]>;

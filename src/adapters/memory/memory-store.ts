@@ -51,6 +51,8 @@ const gt: number[] = [];
 const ga: number[] = [];
 const gg: number[] = [];
 const EMPTY_ATTRIBUTES: Readonly<Record<string, AttributeValue>> = Object.freeze({});
+/** distinct attribute sets shared between customers; beyond this, each customer keeps its own */
+const MAX_ATTRIBUTE_SETS = 65_536;
 
 class Customer {
   score: ApprovedScore | null = null;
@@ -97,6 +99,7 @@ export class MemoryStore implements Store {
   private slotBuf = new Int32Array(1024);
   /** interned owner/team ids and attribute values: repeated strings are stored once */
   private readonly strings = new Map<string, string>();
+  private readonly attributeSets = new Map<string, Readonly<Record<string, AttributeValue>>>();
 
   private readonly history = new HistoryLog();
   private readonly stateStrings = new StringTable();
@@ -211,12 +214,12 @@ export class MemoryStore implements Store {
 
   async *streamRollups(batchSize: number): AsyncIterable<Rollup[]> {
     const size = Math.max(1, Math.floor(batchSize));
-    for (let i = 0; i < this.byIdx.length; i += size) yield this.rollups(this.byIdx.slice(i, i + size));
+    for (let i = 0; i < this.byIdx.length; i += size) yield this.rollups(this.byIdx.slice(i, i + size), true);
   }
 
   async *streamEvalRows(batchSize: number, afterId?: string | null): AsyncIterable<EvalRow[]> {
     for (const cs of this.pagesAfter(batchSize, afterId)) {
-      const rollups = this.rollups(cs);
+      const rollups = this.rollups(cs, true);
       yield cs.map((c, j) => ({
         id: c.id,
         ownerId: c.ownerId,
@@ -470,7 +473,7 @@ export class MemoryStore implements Store {
    * customers together, one step of every list per round: the loads of a round are independent,
    * so the CPU overlaps their cache misses (walking list after list would wait for each one).
    */
-  private rollups(cs: readonly Customer[]): Rollup[] {
+  private rollups(cs: readonly Customer[], views = false): Rollup[] {
     const index = this.orders;
     const k = cs.length;
     let total = 0;
@@ -502,11 +505,56 @@ export class MemoryStore implements Store {
     }
     const out: Rollup[] = [];
     let from = 0;
+    if (views) {
+      const bt = new Float64Array(total);
+      const ba = new Float64Array(total);
+      const bg = new Float64Array(total);
+      let at = 0;
+      for (let i = 0; i < k; i++) {
+        const m = this.rollupInto(slots, from, end[i], bt, ba, bg, at);
+        out.push({ t: bt.subarray(at, at + m), a: ba.subarray(at, at + m), g: bg.subarray(at, at + m) } as unknown as Rollup);
+        at += m;
+        from = end[i];
+      }
+      return out;
+    }
     for (let i = 0; i < k; i++) {
       out.push(this.rollupOf(slots, from, end[i]));
       from = end[i];
     }
     return out;
+  }
+
+  /**
+   * The rollup of the orders in slots[from..to) written into t/a/g from `at`, sorted by t (stable); returns how
+   * many orders it holds. For the passes of a run: one array per batch, no arrays per customer to collect.
+   */
+  private rollupInto(slots: Int32Array, from: number, to: number, t: Float64Array, a: Float64Array, g: Float64Array, at: number): number {
+    const index = this.orders;
+    let m = at;
+    let sorted = true;
+    for (let j = from; j < to; j++) {
+      const s = slots[j];
+      if (index.cancelled(s)) continue;
+      const ts = index.t(s);
+      if (m > at && ts < t[m - 1]) sorted = false;
+      t[m] = ts;
+      a[m] = index.a(s);
+      g[m] = index.g(s);
+      m++;
+    }
+    if (!sorted) {
+      const order: number[] = [];
+      for (let i = at; i < m; i++) order.push(i);
+      order.sort((x, y) => t[x] - t[y] || x - y);
+      const ts = order.map((i) => t[i]);
+      const as = order.map((i) => a[i]);
+      const gs = order.map((i) => g[i]);
+      t.set(ts, at);
+      a.set(as, at);
+      g.set(gs, at);
+    }
+    return m - at;
   }
 
   /** The rollup of the orders in slots[from..to): fresh arrays, sorted by t (stable). */
@@ -571,12 +619,18 @@ export class MemoryStore implements Store {
     const keys = Object.keys(attrs);
     if (keys.length === 0) return EMPTY_ATTRIBUTES;
     // Object.fromEntries defines own properties, so a key like "__proto__" stays a plain key
-    return Object.freeze(
+    const frozen = Object.freeze(
       Object.fromEntries(keys.map((k) => {
         const v = attrs[k];
         return [k, typeof v === 'string' && v.length <= 64 ? this.intern(v) : v];
       })),
     );
+    // customers with the same attributes share one object (less heap; a run's batches pack each set once)
+    const key = JSON.stringify(frozen);
+    const shared = this.attributeSets.get(key);
+    if (shared) return shared;
+    if (this.attributeSets.size < MAX_ATTRIBUTE_SETS) this.attributeSets.set(key, frozen);
+    return frozen;
   }
 }
 

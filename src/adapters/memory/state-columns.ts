@@ -158,8 +158,8 @@ export class StateColumns {
     const ints = this.ints[slot >>> CHUNK_BITS];
     const n = (slot & CHUNK_MASK) * NUMS;
     const o = (slot & CHUNK_MASK) * INTS;
-    if (this.fingerprints) nums[n + FINGERPRINT] = stateFingerprint(state);
     if (!encodable(state)) {
+      if (this.fingerprints) nums[n + FINGERPRINT] = stateFingerprint(state);
       ints[o + FLAGS] = FLAG_PRESENT | FLAG_OPAQUE;
       this.conditions[slot] = JSON.stringify(state);
       this.reasons[slot] = EMPTY;
@@ -211,6 +211,7 @@ export class StateColumns {
     const r = state.risk.reasons;
     this.conditions[slot] = c.length === 0 ? EMPTY : JSON.stringify(c);
     this.reasons[slot] = r.length === 0 ? EMPTY : JSON.stringify(r);
+    if (this.fingerprints) nums[n + FINGERPRINT] = stateFingerprint(state, r.length === 0 ? '' : this.reasons[slot]);
   }
 
   /** A fresh copy of the slot's state, or null. */
