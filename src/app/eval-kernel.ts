@@ -4,6 +4,7 @@
 // take 12-18 ms to clone, 1.4 ms to evaluate).
 import { alertWorthy } from '../domain/alerting.ts';
 import { stateFingerprint } from '../domain/fingerprint.ts';
+import { StringTable } from '../domain/string-table.ts';
 import { compilePolicy, evaluateCustomer, type CompiledPolicy } from '../domain/engine.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { AlertedRisk, PopulationStats, RiskLevel, Rollup } from '../domain/types.ts';
@@ -102,19 +103,11 @@ const REFS = 7;
 
 /** Distinct texts of one batch, each sent once (tiers, levels, instants and attribute sets repeat across rows). */
 class Texts {
-  readonly list: string[] = [];
-  private readonly index = new Map<string, number>();
+  readonly table = new StringTable();
   private readonly byObject = new Map<object, number>();
 
   ref(s: string | null): number {
-    if (s === null) return -1;
-    let i = this.index.get(s);
-    if (i === undefined) {
-      i = this.list.length;
-      this.list.push(s);
-      this.index.set(s, i);
-    }
-    return i;
+    return s === null ? -1 : this.table.id(s);
   }
 
   /** a JSON value, stringified once per object */
@@ -188,7 +181,7 @@ export function packRows(rows: readonly Row[]): PackedRows {
     refs[o + 5] = texts.json(r.attributes);
     refs[o + 6] = texts.json(r.score);
   }
-  return { t, a, g, ends, nums, refs, texts: JSON.stringify(texts.list) };
+  return { t, a, g, ends, nums, refs, texts: JSON.stringify(texts.table.all) };
 }
 
 /**

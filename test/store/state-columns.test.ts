@@ -2,7 +2,8 @@
 // key order included (the recompute compares risk reasons as plain data, key order and all).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StateColumns, StringTable } from '../../src/adapters/memory/state-columns.ts';
+import { StateColumns } from '../../src/adapters/memory/state-columns.ts';
+import { StringTable } from '../../src/domain/string-table.ts';
 import { compilePolicy } from '../../src/domain/engine.ts';
 import type { Rollup, TierState } from '../../src/domain/types.ts';
 import { customer, DAY, evaluate, ms, policy, rollupArb as rollupArbOf, score } from '../domain/helpers.ts';

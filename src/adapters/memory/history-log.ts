@@ -6,7 +6,7 @@
 // instants are interned. Each customer's rows form a backward linked list from its newest row.
 import type { HistoryEntry } from '../../ports/store.ts';
 import { compareIds } from '../shared/ingest-plan.ts';
-import { StringTable } from './state-columns.ts';
+import { StringTable } from '../../domain/string-table.ts';
 
 const NONE = -1;
 

@@ -42,7 +42,8 @@ import type {
 import { MemoryDocStore } from './doc-store.ts';
 import { compareIds, hasSurrogates, put, sameMargin } from '../shared/ingest-plan.ts';
 import { HistoryLog, instant } from './history-log.ts';
-import { StateColumns, StringTable } from './state-columns.ts';
+import { StringTable } from '../../domain/string-table.ts';
+import { StateColumns } from './state-columns.ts';
 import { OrderIndex } from './order-index.ts';
 
 const EMPTY_TAGS: readonly string[] = Object.freeze([]);

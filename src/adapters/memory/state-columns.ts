@@ -10,6 +10,7 @@
 // A state of another shape (fields this codec does not know, or values of other types) is kept whole, as
 // JSON, so nothing is ever dropped; the round trip is exact for everything the engine produces (tested).
 import { stateFingerprint } from '../../domain/fingerprint.ts';
+import { StringTable } from '../../domain/string-table.ts';
 import type { AlertedRisk, Explanation, Metrics, Risk, TierState } from '../../domain/types.ts';
 
 import type { EvalRow } from '../../ports/store.ts';
@@ -50,28 +51,6 @@ const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
 
-/** Interned strings shared by the columns of one store. */
-export class StringTable {
-  private readonly ids = new Map<string, number>();
-  private readonly values: string[] = [];
-  id(s: string): number {
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.values.length;
-      this.values.push(s);
-      this.ids.set(s, id);
-    }
-    return id;
-  }
-  /** the id of a string already interned, else NONE (a filter on a value no state has) */
-  find(s: string): number {
-    return this.ids.get(s) ?? NONE;
-  }
-  get(id: number): string {
-    return this.values[id];
-  }
-}
-
 /** One state per slot (the store's customer index). */
 export class StateColumns {
   private readonly nums: Float64Array[] = [];
@@ -83,6 +62,7 @@ export class StateColumns {
 
   /** `fingerprints`: keep each state's stateFingerprint (what a run compares its results with) */
   constructor(
+    /** interned strings shared by the columns of one store */
     private readonly strings: StringTable,
     private readonly fingerprints = false,
   ) {}
