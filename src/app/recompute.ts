@@ -55,7 +55,7 @@ export interface RecomputeDeps {
   /** after the last batch, before the run is marked done: tells people (idempotent: a crash repeats it) */
   finish?: (run: RunRecord) => Promise<void>;
   onFinished?: (run: RunRecord) => void;
-  /** worker threads for the population's model fit (large populations); without it the fit runs in this thread */
+  /** worker threads for the population statistics and each batch's first look (from poolFrom customers); without it both run in this thread */
   pool?: EvalPool | null;
   /** the population from which the pool evaluates; default POOL_MIN_CUSTOMERS */
   poolFrom?: number;
