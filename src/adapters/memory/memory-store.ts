@@ -101,6 +101,8 @@ export class MemoryStore implements Store {
   /** interned owner/team ids and attribute values: repeated strings are stored once */
   private readonly strings = new Map<string, string>();
   private readonly attributeSets = new Map<string, Readonly<Record<string, AttributeValue>>>();
+  /** runs that saved a state before them for some customer (released when the run is done) */
+  private readonly runsWithBefore = new Set<string>();
 
   private readonly history = new HistoryLog();
   private readonly stateStrings = new StringTable();
@@ -318,6 +320,7 @@ export class MemoryStore implements Store {
       if (!c) continue;
       this.states.set(c.idx, w.state);
       this.before.set(c.idx, w.stateBeforeRun);
+      if (w.stateBeforeRun !== null) this.runsWithBefore.add(w.state.runId);
     }
     for (const h of history) this.history.add(h);
   }
@@ -371,7 +374,8 @@ export class MemoryStore implements Store {
     if (r.run.notices === null) delete r.run.notices;
     if (patch.status === 'done') {
       // the run is over: nobody re-runs it, so the states it saved for re-runs are released
-      for (const c of this.byIdx) if (this.states.writtenBy(c.idx, id)) this.before.clear(c.idx);
+      // (a walk over every customer: only for a run that saved any)
+      if (this.runsWithBefore.delete(id)) for (const c of this.byIdx) if (this.states.writtenBy(c.idx, id)) this.before.clear(c.idx);
     }
   }
 
