@@ -119,39 +119,12 @@ class Texts {
   }
 }
 
-/**
- * Whether the rows' rollups are consecutive views into one array per column (how the memory store streams a
- * batch): then each column is one copy.
- */
-function contiguous(rows: readonly Row[]): boolean {
-  if (rows.length === 0) return false;
-  const first = rows[0].rollup as unknown as Record<'t' | 'a' | 'g', Float64Array>;
-  if (!(first.t instanceof Float64Array && first.a instanceof Float64Array && first.g instanceof Float64Array)) return false;
-  let offset = first.t.byteOffset;
-  for (const r of rows) {
-    const { t, a, g } = r.rollup as unknown as Record<'t' | 'a' | 'g', Float64Array>;
-    if (!(t instanceof Float64Array) || t.buffer !== first.t.buffer || t.byteOffset !== offset) return false;
-    if (!(a instanceof Float64Array) || a.buffer !== first.a.buffer || a.byteOffset !== offset) return false;
-    if (!(g instanceof Float64Array) || g.buffer !== first.g.buffer || g.byteOffset !== offset) return false;
-    if (a.length !== t.length || g.length !== t.length) return false;
-    offset += t.byteLength;
-  }
-  return true;
-}
-
-function copied(from: unknown, start: number, total: number): Float64Array<ArrayBuffer> {
-  const v = from as Float64Array;
-  return new Float64Array(v.buffer, start, total).slice();
-}
-
 export function packRows(rows: readonly Row[]): PackedRows {
   let total = 0;
   for (const r of rows) total += r.rollup.t.length;
-  const whole = contiguous(rows);
-  const start = whole ? (rows[0].rollup.t as unknown as Float64Array).byteOffset : 0;
-  const t = whole ? copied(rows[0].rollup.t, start, total) : new Float64Array(total);
-  const a = whole ? copied(rows[0].rollup.a, start, total) : new Float64Array(total);
-  const g = whole ? copied(rows[0].rollup.g, start, total) : new Float64Array(total);
+  const t = new Float64Array(total);
+  const a = new Float64Array(total);
+  const g = new Float64Array(total);
   const ends = new Uint32Array(rows.length);
   const nums = new Float64Array(rows.length * 2);
   const refs = new Int32Array(rows.length * REFS);
@@ -160,12 +133,10 @@ export function packRows(rows: readonly Row[]): PackedRows {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     const k = r.rollup.t.length;
-    if (!whole) {
-      for (let j = 0; j < k; j++) {
-        t[p + j] = r.rollup.t[j];
-        a[p + j] = r.rollup.a[j];
-        g[p + j] = r.rollup.g[j];
-      }
+    for (let j = 0; j < k; j++) {
+      t[p + j] = r.rollup.t[j];
+      a[p + j] = r.rollup.a[j];
+      g[p + j] = r.rollup.g[j];
     }
     p += k;
     ends[i] = p;

@@ -64,10 +64,14 @@ export class EvalPool {
     const packed = packRows(rows);
     const message: BatchMessage = { id, jobId, rows: packed, ...(slot.jobs.has(jobId) ? {} : { job }), ...(expected ? { expected } : {}) };
     slot.jobs.add(jobId);
+    return this.dispatch<T>(slot, message, [packed.t.buffer, packed.a.buffer, packed.g.buffer, packed.ends.buffer, packed.nums.buffer, packed.refs.buffer, ...(expected ? [expected.buffer] : [])]);
+  }
+
+  /** Posts a message whose answer carries its id; `moved`: buffers that go to the worker instead of copies. */
+  private dispatch<T>(slot: Slot, message: BatchMessage | PopulationMessage, moved: ArrayBuffer[]): Promise<T> {
     slot.busy++;
-    const moved = [packed.t.buffer, packed.a.buffer, packed.g.buffer, packed.ends.buffer, packed.nums.buffer, packed.refs.buffer, ...(expected ? [expected.buffer] : [])];
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
+      this.pending.set(message.id, { resolve, reject, slot });
       slot.worker.postMessage(message, moved);
     });
   }
@@ -75,16 +79,9 @@ export class EvalPool {
   /** A run's population statistics on a worker: the sorts and the models' fit (populationStats; the arrays move there). */
   populationStats(data: PopulationData): Promise<PopulationStats> {
     if (this.closed) return Promise.reject(new Error('the evaluation pool is closed'));
-    const slot = this.leastBusy();
-    const id = this.nextId++;
-    slot.busy++;
-    const message: PopulationMessage = { id, population: data };
     const q = data.quintiles;
     const moved = [data.monetary.buffer, data.sample.repeat.buffer, data.sample.spend.buffer, ...(q ? [q.r.buffer, q.f.buffer, q.m.buffer] : [])];
-    return new Promise<PopulationStats>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage(message, moved);
-    });
+    return this.dispatch<PopulationStats>(this.leastBusy(), { id: this.nextId++, population: data }, moved);
   }
 
   /** Lets the workers drop a finished job's compiled policy and statistics. */
@@ -171,4 +168,3 @@ export class Spread {
     return out;
   }
 }
-

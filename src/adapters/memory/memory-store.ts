@@ -40,7 +40,7 @@ import type {
   Tally,
 } from '../../ports/store.ts';
 import { MemoryDocStore } from './doc-store.ts';
-import { compareIds, hasSurrogates, put, sameMargin } from '../shared/ingest-plan.ts';
+import { compareIds, hasSurrogates, sameMargin } from '../shared/ingest-plan.ts';
 import { HistoryLog, instant } from './history-log.ts';
 import { StringTable } from '../../domain/string-table.ts';
 import { StateColumns } from './state-columns.ts';
@@ -48,9 +48,6 @@ import { OrderIndex } from './order-index.ts';
 
 const EMPTY_TAGS: readonly string[] = Object.freeze([]);
 // gather buffers for rollupOf (the store is synchronous between awaits)
-const gt: number[] = [];
-const ga: number[] = [];
-const gg: number[] = [];
 const EMPTY_ATTRIBUTES: Readonly<Record<string, AttributeValue>> = Object.freeze({});
 /** distinct attribute sets shared between customers; beyond this, each customer keeps its own */
 const MAX_ATTRIBUTE_SETS = 65_536;
@@ -509,22 +506,19 @@ export class MemoryStore implements Store {
       n = m;
     }
     const out: Rollup[] = [];
+    const bt = new Float64Array(total);
+    const ba = new Float64Array(total);
+    const bg = new Float64Array(total);
     let from = 0;
-    if (views) {
-      const bt = new Float64Array(total);
-      const ba = new Float64Array(total);
-      const bg = new Float64Array(total);
-      let at = 0;
-      for (let i = 0; i < k; i++) {
-        const m = this.rollupInto(slots, from, end[i], bt, ba, bg, at);
-        out.push({ t: bt.subarray(at, at + m), a: ba.subarray(at, at + m), g: bg.subarray(at, at + m) } as unknown as Rollup);
-        at += m;
-        from = end[i];
-      }
-      return out;
-    }
+    let at = 0;
     for (let i = 0; i < k; i++) {
-      out.push(this.rollupOf(slots, from, end[i]));
+      const m = this.rollupInto(slots, from, end[i], bt, ba, bg, at);
+      const t = bt.subarray(at, at + m);
+      const a = ba.subarray(at, at + m);
+      const g = bg.subarray(at, at + m);
+      // views for a run's passes (no arrays per customer to collect); arrays for records, which callers keep
+      out.push(views ? ({ t, a, g } as unknown as Rollup) : { t: Array.from(t), a: Array.from(a), g: Array.from(g) });
+      at += m;
       from = end[i];
     }
     return out;
@@ -532,7 +526,7 @@ export class MemoryStore implements Store {
 
   /**
    * The rollup of the orders in slots[from..to) written into t/a/g from `at`, sorted by t (stable); returns how
-   * many orders it holds. For the passes of a run: one array per batch, no arrays per customer to collect.
+   * many orders it holds.
    */
   private rollupInto(slots: Int32Array, from: number, to: number, t: Float64Array, a: Float64Array, g: Float64Array, at: number): number {
     const index = this.orders;
@@ -560,39 +554,6 @@ export class MemoryStore implements Store {
       g.set(gs, at);
     }
     return m - at;
-  }
-
-  /** The rollup of the orders in slots[from..to): fresh arrays, sorted by t (stable). */
-  private rollupOf(slots: Int32Array, from: number, to: number): Rollup {
-    const index = this.orders;
-    let m = 0;
-    let sorted = true;
-    let last = -Infinity;
-    for (let j = from; j < to; j++) {
-      const s = slots[j];
-      if (index.cancelled(s)) continue;
-      const t = index.t(s);
-      if (t < last) sorted = false;
-      last = t;
-      put(gt, m, t);
-      put(ga, m, index.a(s));
-      put(gg, m, index.g(s));
-      m++;
-    }
-    if (m === 0) return { t: [], a: [], g: [] };
-    if (sorted) return { t: gt.slice(0, m), a: ga.slice(0, m), g: gg.slice(0, m) };
-    const order: number[] = [];
-    for (let i = 0; i < m; i++) order.push(i);
-    order.sort((x, y) => gt[x] - gt[y] || x - y);
-    const t: number[] = [];
-    const a: number[] = [];
-    const g: number[] = [];
-    for (const i of order) {
-      t.push(gt[i]);
-      a.push(ga[i]);
-      g.push(gg[i]);
-    }
-    return { t: t.slice(), a: a.slice(), g: g.slice() };
   }
 
   private record(c: Customer, rollup: Rollup): CustomerRecord {
